@@ -1,0 +1,187 @@
+// A restic repository in a local directory, in restic's own layout, so `restic -r /dir` opens it too.
+// Writes are create-only and crash-safe: temp file in <repo>/.rwm-tmp, fsync, link(2) (which never
+// replaces an existing file), unlink the temp, fsync the directory.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, open, opendir, readdir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Backend, CallOptions, Capabilities, FileInfo, LoadOptions, SaveOptions, SaveResult } from '../backend.js';
+import { BackendError } from '../errors.js';
+import { describeHandle, expectedSha256, isId, type FileType, type Handle } from '../handle.js';
+import { handlePath, isSharded, shardNames } from '../layout.js';
+import { assertUpload, HashingCounter, sameDigest } from '../hashing.js';
+import { errnoCode, mapFsError } from './fs-errors.js';
+import { sha256File } from './sha256-file.js';
+
+export const TMP_DIR = '.rwm-tmp';
+const FILE_MODE = 0o400; // restic's local backend also marks repository files read-only
+
+export const LOCAL_CAPABILITIES: Capabilities = { atomicCreate: true, verifiesSha256: true };
+
+export class LocalBackend implements Backend {
+  readonly capabilities = LOCAL_CAPABILITIES;
+
+  constructor(readonly dir: string) {}
+
+  get location(): string {
+    return this.dir;
+  }
+
+  private filePath(h: Handle): string {
+    return join(this.dir, ...handlePath(h));
+  }
+
+  async create(_opts?: CallOptions): Promise<void> {
+    try {
+      for (const t of ['keys', 'locks', 'snapshots', 'index', TMP_DIR]) await mkdir(join(this.dir, t), { recursive: true, mode: 0o700 });
+      for (const s of shardNames()) await mkdir(join(this.dir, 'data', s), { recursive: true, mode: 0o700 });
+      await fsyncDir(this.dir);
+    } catch (err) {
+      throw mapFsError(err, 'create repository');
+    }
+  }
+
+  async save(h: Handle, body: AsyncIterable<Uint8Array>, opts: SaveOptions = {}): Promise<SaveResult> {
+    const what = describeHandle(h);
+    const tmpDir = join(this.dir, TMP_DIR);
+    const tmp = join(tmpDir, `${randomBytes(12).toString('hex')}.tmp`);
+    try {
+      await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+      const fh = await open(tmp, 'wx', 0o600);
+      const counter = new HashingCounter(opts.size);
+      try {
+        const out = createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 1 << 20 });
+        await pipeline(Readable.from(body, { objectMode: false }), counter, out, opts.signal ? { signal: opts.signal } : {});
+        const digest = counter.digestHex();
+        assertUpload(counter, digest, opts.size, expectedSha256(h));
+        await fh.sync();
+        await fh.chmod(FILE_MODE);
+        await fh.close();
+        return await this.publish(h, tmp, digest, counter.bytes);
+      } finally {
+        await fh.close().catch(() => undefined);
+      }
+    } catch (err) {
+      throw mapFsError(err, `save ${what}`);
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /** Makes the verified temp file visible under its name, without ever replacing a file. */
+  private async publish(h: Handle, tmp: string, digest: string, size: number): Promise<SaveResult> {
+    const final = this.filePath(h);
+    const parent = join(final, '..');
+    try {
+      await link(tmp, final);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENOENT') {
+        await mkdir(parent, { recursive: true, mode: 0o700 });
+        await link(tmp, final);
+      } else if (code === 'EEXIST') {
+        return this.compareExisting(h, final, digest, size);
+      } else {
+        throw err;
+      }
+    }
+    await fsyncDir(parent);
+    return 'created';
+  }
+
+  private async compareExisting(h: Handle, final: string, digest: string, size: number): Promise<SaveResult> {
+    const st = await stat(final);
+    if (st.size === size && sameDigest(await sha256File(final), digest)) return 'existed';
+    throw new BackendError('ALREADY_EXISTS', `${describeHandle(h)} exists with different content`);
+  }
+
+  async stat(h: Handle, _opts?: CallOptions): Promise<FileInfo> {
+    try {
+      const st = await stat(this.filePath(h));
+      if (!st.isFile()) throw new BackendError('NOT_FOUND', `${describeHandle(h)}: not a file`);
+      return { name: h.type === 'config' ? 'config' : h.name, size: st.size };
+    } catch (err) {
+      throw mapFsError(err, `stat ${describeHandle(h)}`);
+    }
+  }
+
+  async load(h: Handle, opts: LoadOptions = {}): Promise<Readable> {
+    const offset = opts.offset ?? 0;
+    const info = await this.stat(h, opts);
+    if (offset > info.size || (offset > 0 && offset === info.size)) {
+      throw new BackendError('RANGE', `offset ${offset} beyond ${describeHandle(h)} (${info.size} bytes)`);
+    }
+    const end = opts.length === undefined ? info.size : Math.min(info.size, offset + opts.length);
+    try {
+      const fh = await open(this.filePath(h), 'r');
+      if (end === offset) {
+        await fh.close();
+        return Readable.from([]);
+      }
+      return createReadStream('', { fd: fh, start: offset, end: end - 1, highWaterMark: 1 << 20 });
+    } catch (err) {
+      throw mapFsError(err, `load ${describeHandle(h)}`);
+    }
+  }
+
+  async *list(type: FileType, _opts?: CallOptions): AsyncIterable<FileInfo> {
+    const base = join(this.dir, type);
+    if (!isSharded(type)) {
+      yield* listFiles(base);
+      return;
+    }
+    let shards: string[];
+    try {
+      shards = (await readdir(base, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw err;
+    }
+    for (const s of shards) yield* listFiles(join(base, s));
+  }
+
+  async remove(h: Handle, _opts?: CallOptions): Promise<void> {
+    const p = this.filePath(h);
+    try {
+      // The file is read-only (0400); unlink needs write permission on the directory only.
+      await unlink(p);
+      await fsyncDir(join(p, '..'));
+    } catch (err) {
+      throw mapFsError(err, `remove ${describeHandle(h)}`);
+    }
+  }
+}
+
+/** Regular files with valid ids in one directory; a missing directory is empty, other errors throw. */
+async function* listFiles(dir: string): AsyncIterable<FileInfo> {
+  let d;
+  try {
+    d = await opendir(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw err;
+  }
+  for await (const entry of d) {
+    if (!entry.isFile() || !isId(entry.name)) continue;
+    let st;
+    try {
+      st = await stat(join(dir, entry.name));
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') continue; // removed (a lock) while listing
+      throw err;
+    }
+    yield { name: entry.name, size: st.size };
+  }
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+

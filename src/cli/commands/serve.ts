@@ -1,0 +1,174 @@
+// `rwm serve`: the append-only restic REST server, on TCP (HTTP or HTTPS) or on stdin/stdout.
+// Flags follow rest-server where the meaning is the same.
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import type { Logger } from 'pino';
+import { LocalStore } from '../../backend/local/store.js';
+import { parseRepoPath } from '../../backend/repo-path.js';
+import { Htpasswd } from '../../auth/htpasswd.js';
+import { loadConfig } from '../../config/load.js';
+import { createRestMetrics } from '../../rest/metrics.js';
+import { createServeHandler } from '../../rest/setup.js';
+import { listenTcp } from '../../rest/transport/tcp.js';
+import { serveStdio } from '../../rest/transport/stdio.js';
+import { parseSize } from '../../util/size.js';
+import { createAccessLog, createLogger } from '../logger.js';
+import { EXIT_HELP, UserError } from '../exit.js';
+
+export interface ServeOptions {
+  path: string;
+  listen: string;
+  appendOnly: boolean;
+  privateRepos: boolean;
+  htpasswdFile?: string;
+  auth: boolean;
+  tls: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  prometheus: boolean;
+  prometheusNoAuth: boolean;
+  maxSize?: string;
+  maxUploadSize: string;
+  log?: string;
+  logLevel?: string;
+  config?: string;
+  stdio: boolean;
+}
+
+export interface ServeDeps {
+  readonly stdin: NodeJS.ReadStream;
+  readonly stdout: NodeJS.WriteStream;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
+  readonly stopSignal: Promise<void>;
+  readonly onListening?: (url: string) => void;
+}
+
+export function registerServe(program: Command, deps: () => ServeDeps): void {
+  program
+    .command('serve')
+    .description('serve restic repositories over the REST protocol, append-only by default')
+    .argument('[args...]', 'with --stdio: the repository path below --path (restic\'s rclone backend passes "restic <name>")')
+    .addOption(new Option('--path <dir>', 'data directory holding the repositories').default('./rwm-data').env('RWM_PATH'))
+    .option('--listen <addr>', 'listen address (host:port)', '127.0.0.1:8000')
+    .option('--append-only', 'clients may add files and delete locks, nothing else', true)
+    .option('--no-append-only', 'allow clients to delete files (only for a trusted host)')
+    .option('--private-repos', 'users may only reach repositories under /<username>/', false)
+    .option('--htpasswd-file <file>', 'htpasswd file with bcrypt hashes (default: <path>/.htpasswd)')
+    .option('--no-auth', 'disable authentication (anyone who reaches the port may back up)')
+    .option('--tls', 'serve HTTPS (HTTP/2 and HTTP/1.1)', false)
+    .option('--tls-cert <file>', 'TLS certificate (default: <path>/public_key)')
+    .option('--tls-key <file>', 'TLS private key (default: <path>/private_key)')
+    .option('--prometheus', 'serve Prometheus metrics on /metrics', false)
+    .option('--prometheus-no-auth', 'serve /metrics without authentication', false)
+    .option('--max-size <size>', 'maximum bytes stored under --path in all (e.g. 500G)')
+    .option('--max-upload-size <size>', 'largest single upload accepted', '256MiB')
+    .option('--log <file>', 'write an access log (JSON lines) to this file, "-" for stdout')
+    .option('--log-level <level>', 'log level for stderr: fatal, error, warn, info, debug (default: info; warn with --stdio)')
+    .option('--config <file>', 'rwm config file (YAML) with per-user rules')
+    .option('--stdio', 'serve HTTP/2 on stdin/stdout (for restic -o rclone.program=..., or an SSH forced command)', false)
+    .addOption(new Option('--b2-hard-delete', 'accepted for compatibility with restic\'s rclone backend; ignored').hideHelp())
+    .addHelpText('after', `
+Examples:
+  rwm serve --path /srv/restic --htpasswd-file /etc/rwm/htpasswd
+  restic -r rest:http://user:pass@127.0.0.1:8000/user/repo init
+  rwm serve --stdio --path /srv/restic/host1            # as an SSH forced command
+  restic -r rclone:repo -o rclone.program="rwm" init   # restic runs "rwm serve restic --stdio ... repo"
+  restic -r rclone:repo -o rclone.program="rwm" -o rclone.args="serve --stdio --path /srv/restic" init
+${EXIT_HELP}`)
+    .action(async (args: string[], opts: ServeOptions) => {
+      await runServe(args, opts, deps());
+    });
+}
+
+async function readTls(opts: ServeOptions): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (!opts.tls) {
+    if (opts.tlsCert !== undefined || opts.tlsKey !== undefined) throw new UserError('--tls-cert and --tls-key need --tls');
+    return undefined;
+  }
+  const certPath = opts.tlsCert ?? join(opts.path, 'public_key');
+  const keyPath = opts.tlsKey ?? join(opts.path, 'private_key');
+  try {
+    return { cert: await readFile(certPath), key: await readFile(keyPath) };
+  } catch (err) {
+    throw new UserError(`cannot read TLS certificate or key: ${(err as Error).message}`, undefined, { cause: err });
+  }
+}
+
+/** The repository served at "/" in stdio mode: --path itself, or the name restic's rclone backend passes. */
+export function stdioRepoSegments(args: readonly string[]): string[] {
+  const rest = args[0] === 'restic' ? args.slice(1) : [...args];
+  if (rest.length > 1) throw new UserError(`too many arguments: ${rest.join(' ')}`);
+  const name = rest[0];
+  if (name === undefined || name === '' || name === '/') return [];
+  try {
+    return parseRepoPath(name);
+  } catch (err) {
+    throw new UserError(`invalid repository name "${name}": ${(err as Error).message}`, undefined, { cause: err });
+  }
+}
+
+async function openHtpasswd(opts: ServeOptions, logger: Logger): Promise<Htpasswd | undefined> {
+  if (!opts.auth) return undefined;
+  const file = opts.htpasswdFile ?? join(opts.path, '.htpasswd');
+  if (!existsSync(file)) {
+    throw new UserError(`no htpasswd file at ${file}: create one with "htpasswd -B -c ${file} USER", or run with --no-auth`);
+  }
+  const h = await Htpasswd.open(file, (w) => logger.warn({ file: w.path, line: w.line }, w.message));
+  if (h.userCount === 0) logger.warn({ file }, 'htpasswd file has no usable (bcrypt) entries: every request will be refused');
+  return h;
+}
+
+export async function runServe(args: string[], opts: ServeOptions, deps: ServeDeps): Promise<void> {
+  const logger = createLogger(opts.logLevel ?? (opts.stdio ? 'warn' : 'info'));
+  const { config, warnings } = await loadConfig(opts.config);
+  for (const w of warnings) logger.warn(w);
+  const maxSize = opts.maxSize === undefined ? undefined : parseSizeFlag('--max-size', opts.maxSize);
+  const maxUploadSize = parseSizeFlag('--max-upload-size', opts.maxUploadSize);
+  const common = {
+    appendOnly: opts.appendOnly,
+    users: config.serve.users,
+    prometheus: opts.prometheus,
+    prometheusNoAuth: opts.prometheusNoAuth,
+    maxSize,
+    maxUploadSize,
+    logger,
+    metrics: createRestMetrics(),
+  };
+
+  if (opts.stdio) {
+    if (deps.stdin.isTTY || deps.stdout.isTTY) throw new UserError('--stdio speaks HTTP/2 on stdin/stdout and refuses to run on a terminal');
+    if (opts.log === '-') throw new UserError('--log - would write to stdout, which is the protocol in --stdio mode');
+    if (opts.privateRepos) throw new UserError('--private-repos needs authenticated users; in --stdio mode SSH authenticates, so serve the user\'s own --path instead');
+    const root = join(resolve(opts.path), ...stdioRepoSegments(args));
+    const handler = createServeHandler({ ...common, store: new LocalStore(root), htpasswd: undefined, privateRepos: false, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
+    logger.info({ root, appendOnly: opts.appendOnly }, 'serving restic REST over stdio (HTTP/2)');
+    await Promise.race([serveStdio(handler, { input: deps.stdin, output: deps.stdout }), deps.stopSignal]);
+    logger.info('stdio session closed');
+    return;
+  }
+
+  if (args.length > 0) throw new UserError(`unexpected arguments: ${args.join(' ')} (repository names are only taken with --stdio)`);
+  if (opts.privateRepos && !opts.auth) throw new UserError('--private-repos needs authentication; it cannot be combined with --no-auth');
+  const htpasswd = await openHtpasswd(opts, logger);
+  const tls = await readTls(opts);
+  const store = new LocalStore(opts.path);
+  const handler = createServeHandler({ ...common, store, htpasswd, privateRepos: opts.privateRepos, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
+  const listening = await listenTcp(handler, opts.listen, tls);
+  logger.info({ url: listening.url, path: store.root, appendOnly: opts.appendOnly, auth: opts.auth, privateRepos: opts.privateRepos }, 'rwm serve listening');
+  if (!opts.auth) logger.warn('authentication is disabled (--no-auth)');
+  if (!opts.appendOnly) logger.warn('append-only mode is OFF: clients may delete files');
+  deps.onListening?.(listening.url);
+  await deps.stopSignal;
+  logger.info('shutting down');
+  await listening.close();
+}
+
+function parseSizeFlag(flag: string, value: string): number {
+  try {
+    return parseSize(value);
+  } catch (err) {
+    throw new UserError(`${flag}: ${(err as Error).message}`, undefined, { cause: err });
+  }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// rwm's entry point: builds the command line, runs one command, maps errors to exit codes.
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/load.js';
+import { EXIT, EXIT_HELP, UserError } from './exit.js';
+import { registerServe } from './commands/serve.js';
+import { version } from './version.js';
+
+function stopSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('rwm')
+    .description('rwm keeps restic backups alive when the backed-up machine is taken over')
+    .version(version)
+    .exitOverride()
+    .showHelpAfterError()
+    .addHelpText('after', EXIT_HELP);
+  registerServe(program, () => ({ stdin: process.stdin, stdout: process.stdout, stopSignal: stopSignal() }));
+  try {
+    await program.parseAsync(argv);
+    return EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    if (err instanceof UserError) {
+      process.stderr.write(`rwm: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`rwm: ${err.message}\n`);
+      return EXIT.USAGE;
+    }
+    process.stderr.write(`rwm: ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT.FAILURE;
+  }
+}
+
+const code = await main(process.argv);
+process.exitCode = code;
+if (code !== EXIT.OK) process.exit(code);

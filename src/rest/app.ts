@@ -1,0 +1,166 @@
+// The restic REST server as a request handler, independent of transport (TCP, TLS, stdio) and of
+// storage (any Store). Order per request: parse and canonicalise the path, authenticate, authorise
+// on the canonical repository path, wrap the repository's backend for this user's rights, dispatch.
+import type { Logger } from 'pino';
+import type { Backend, Store } from '../backend/backend.js';
+import { appendOnly } from '../backend/wrap/append-only.js';
+import { withQuotas, type Quota } from '../backend/wrap/quota.js';
+import { decideAccess, type AccessConfig } from '../auth/access.js';
+import { parseBasicAuth, type Htpasswd } from '../auth/htpasswd.js';
+import { parseRequestUrl, RouteError, routeTypeLabel, type Route } from './route.js';
+import { failureFor } from './status.js';
+import { sendStatus, type Req, type Res, type RequestContext } from './context.js';
+import { allowedMethods, ROUTES } from './routes/table.js';
+import type { RestMetrics } from './metrics.js';
+
+export interface AppOptions {
+  readonly store: Store;
+  /** undefined means no authentication (--no-auth, or stdio where SSH authenticated). */
+  readonly htpasswd: Htpasswd | undefined;
+  readonly access: AccessConfig;
+  readonly logger: Logger;
+  readonly accessLog?: Logger | undefined;
+  readonly metrics: RestMetrics;
+  /** Serve /metrics; with `metricsNoAuth` without credentials. */
+  readonly prometheus: boolean;
+  readonly metricsNoAuth: boolean;
+  readonly maxUploadSize: number;
+  /** Limits that apply to every request (the whole store), and per user. */
+  readonly storeQuota?: Quota | undefined;
+  readonly userQuota?: ((user: string, roots: readonly (readonly string[])[]) => Quota | undefined) | undefined;
+}
+
+export type RequestHandler = (req: Req, res: Res) => void;
+
+interface Who {
+  readonly user: string | undefined;
+  readonly addr: string | undefined;
+  readonly method: string;
+  readonly path: string;
+}
+
+export function createApp(opts: AppOptions): RequestHandler {
+  const { logger, metrics } = opts;
+
+  function refuse(who: Who, res: Res, status: number, reason: string, message: string, type: string): void {
+    metrics.refusals.inc({ reason, type });
+    logger.warn({ audit: true, reason, user: who.user, addr: who.addr, method: who.method, path: who.path, status }, `refused: ${message}`);
+    sendStatus(res, status, status === 401 ? undefined : message);
+  }
+
+  async function authenticate(req: Req): Promise<{ ok: boolean; user: string | undefined }> {
+    if (opts.htpasswd === undefined) return { ok: true, user: undefined };
+    const creds = parseBasicAuth(req.headers.authorization);
+    if (creds === undefined) return { ok: false, user: undefined };
+    return { ok: await opts.htpasswd.verify(creds.user, creds.password), user: creds.user };
+  }
+
+  function backendFor(route: Route, user: string | undefined, appendOnlyMode: boolean, quotaRoots: readonly (readonly string[])[]): Backend {
+    let b = opts.store.repo(route.repo);
+    if (appendOnlyMode) b = appendOnly(b);
+    const quotas: Quota[] = [];
+    if (opts.storeQuota) quotas.push(opts.storeQuota);
+    const uq = user === undefined ? undefined : opts.userQuota?.(user, quotaRoots);
+    if (uq) quotas.push(uq);
+    return withQuotas(b, quotas);
+  }
+
+  async function serveMetrics(req: Req, res: Res, who: Who): Promise<void> {
+    if (!opts.metricsNoAuth && opts.htpasswd !== undefined) {
+      const auth = await authenticate(req);
+      if (!auth.ok || (opts.access.privateRepos && auth.user !== 'metrics')) {
+        res.setHeader('WWW-Authenticate', 'Basic realm="restic"');
+        refuse({ ...who, user: auth.user }, res, 401, 'auth-failed', 'authentication failed', 'metrics');
+        return;
+      }
+    }
+    const body = await metrics.registry.metrics();
+    res.statusCode = 200;
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.end(body);
+  }
+
+  async function handle(req: Req, res: Res, signal: AbortSignal, meta: { type: string }): Promise<void> {
+    const method = req.method ?? 'GET';
+    const rawUrl = req.url ?? '/';
+    const who0: Who = { user: undefined, addr: req.socket.remoteAddress, method, path: rawUrl };
+    if (opts.prometheus && rawUrl.split('?')[0] === '/metrics' && (method === 'GET' || method === 'HEAD')) {
+      await serveMetrics(req, res, who0);
+      return;
+    }
+    let parsed;
+    try {
+      parsed = parseRequestUrl(rawUrl);
+    } catch (err) {
+      if (!(err instanceof RouteError)) throw err;
+      refuse(who0, res, 400, 'bad-path', err.message, 'invalid');
+      return;
+    }
+    const { route, query } = parsed;
+    const typeLabel = routeTypeLabel(route);
+    meta.type = typeLabel;
+
+    const auth = await authenticate(req);
+    const who: Who = { ...who0, user: auth.user };
+    if (!auth.ok) {
+      res.setHeader('WWW-Authenticate', 'Basic realm="restic"');
+      refuse(who, res, 401, 'auth-failed', 'authentication failed', typeLabel);
+      return;
+    }
+    const decision = decideAccess(opts.access, auth.user, route.repo);
+    if (!decision.allowed) {
+      refuse(who, res, 403, 'repo-forbidden', decision.reason, typeLabel);
+      return;
+    }
+
+    const handler = ROUTES[route.kind][method];
+    if (handler === undefined) {
+      if (route.kind === 'repo' && (method === 'GET' || method === 'HEAD')) {
+        sendStatus(res, 404); // includes restic's start-up probe, GET /file-<random>
+        return;
+      }
+      res.setHeader('Allow', allowedMethods(route.kind).join(', '));
+      sendStatus(res, 405);
+      return;
+    }
+    const ctx: RequestContext = {
+      req, res, method, route, query, signal, typeLabel, metrics,
+      backend: backendFor(route, auth.user, decision.appendOnly, decision.quotaRoots),
+      maxUploadSize: opts.maxUploadSize,
+    };
+    try {
+      await handler(ctx);
+    } catch (err) {
+      if (res.headersSent) throw err;
+      let failure = failureFor(err);
+      // A list must never look like "no files": whatever went wrong, say so with a 500.
+      if (route.kind === 'list') failure = { status: 500, message: 'internal server error' };
+      if (failure.status >= 500) logger.error({ err, method, path: rawUrl, user: auth.user }, 'request failed');
+      if (failure.auditReason !== undefined) {
+        const reason = method === 'DELETE' && failure.status === 403 ? 'delete-refused' : failure.auditReason;
+        refuse(who, res, failure.status, reason, failure.message, typeLabel);
+      } else {
+        sendStatus(res, failure.status, failure.status >= 500 ? undefined : failure.message);
+      }
+    }
+  }
+
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    const ac = new AbortController();
+    const meta = { type: 'invalid' };
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort();
+      const { type } = meta;
+      const method = req.method ?? 'GET';
+      metrics.requests.inc({ method, type, status: String(res.statusCode) });
+      metrics.duration.observe({ method, type }, Number(process.hrtime.bigint() - started) / 1e9);
+      opts.accessLog?.info({ addr: req.socket.remoteAddress, method, path: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    });
+    handle(req, res, ac.signal, meta).catch((err: unknown) => {
+      logger.error({ err, method: req.method, path: req.url }, 'request failed');
+      if (!res.headersSent) sendStatus(res, 500);
+      else res.destroy();
+    });
+  };
+}

@@ -1,0 +1,21 @@
+// HTTP Range requests as restic sends them: "bytes=a-b", "bytes=a-" and the suffix form "bytes=-n".
+
+export type RangeResult = { readonly start: number; readonly end: number } | 'none' | 'unsatisfiable';
+
+/** Parses a single byte range against a file of `size` bytes; `end` is inclusive. */
+export function parseRange(header: string | undefined, size: number): RangeResult {
+  if (header === undefined) return 'none';
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'unsatisfiable';
+  const a = m[1] === '' ? undefined : Number(m[1]);
+  const b = m[2] === '' ? undefined : Number(m[2]);
+  if ((a !== undefined && !Number.isSafeInteger(a)) || (b !== undefined && !Number.isSafeInteger(b))) return 'unsatisfiable';
+  if (a === undefined) {
+    // suffix: the last b bytes
+    if (b === undefined || b === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - b), end: size - 1 };
+  }
+  if (a >= size) return 'unsatisfiable';
+  if (b !== undefined && b < a) return 'unsatisfiable';
+  return { start: a, end: b === undefined ? size - 1 : Math.min(b, size - 1) };
+}

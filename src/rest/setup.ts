@@ -1,0 +1,65 @@
+// Builds the REST handler from validated serve settings: store, credentials, access rules, quotas.
+import type { Logger } from 'pino';
+import type { Store } from '../backend/backend.js';
+import { Quota } from '../backend/wrap/quota.js';
+import type { AccessConfig, UserRule } from '../auth/access.js';
+import type { Htpasswd } from '../auth/htpasswd.js';
+import type { UserRuleConfig } from '../config/schema.js';
+import { createApp, type RequestHandler } from './app.js';
+import type { RestMetrics } from './metrics.js';
+
+export interface ServeSettings {
+  readonly store: Store;
+  readonly htpasswd: Htpasswd | undefined;
+  readonly appendOnly: boolean;
+  readonly privateRepos: boolean;
+  readonly users: Readonly<Record<string, UserRuleConfig>>;
+  readonly prometheus: boolean;
+  readonly prometheusNoAuth: boolean;
+  readonly maxSize: number | undefined;
+  readonly maxUploadSize: number;
+  readonly logger: Logger;
+  readonly accessLog: Logger | undefined;
+  readonly metrics: RestMetrics;
+}
+
+export function createServeHandler(s: ServeSettings): RequestHandler {
+  const users = new Map<string, UserRule>();
+  for (const [name, rule] of Object.entries(s.users)) {
+    users.set(name, {
+      ...(rule.repos ? { repos: rule.repos } : {}),
+      ...(rule.appendOnly !== undefined ? { appendOnly: rule.appendOnly } : {}),
+      ...(rule.maxSize !== undefined ? { maxSize: rule.maxSize } : {}),
+    });
+  }
+  const access: AccessConfig = { privateRepos: s.privateRepos, appendOnly: s.appendOnly, users };
+  const storeQuota = s.maxSize === undefined ? undefined : new Quota('server', s.maxSize, () => s.store.usage([]));
+  const userQuotas = new Map<string, Quota>();
+  const userQuota = (user: string, roots: readonly (readonly string[])[]): Quota | undefined => {
+    const limit = users.get(user)?.maxSize;
+    if (limit === undefined) return undefined;
+    let q = userQuotas.get(user);
+    if (!q) {
+      q = new Quota(`user ${user}`, limit, async () => {
+        let total = 0;
+        for (const r of roots) total += await s.store.usage(r);
+        return total;
+      });
+      userQuotas.set(user, q);
+    }
+    return q;
+  };
+  return createApp({
+    store: s.store,
+    htpasswd: s.htpasswd,
+    access,
+    logger: s.logger,
+    accessLog: s.accessLog,
+    metrics: s.metrics,
+    prometheus: s.prometheus,
+    metricsNoAuth: s.prometheusNoAuth,
+    maxUploadSize: s.maxUploadSize,
+    storeQuota,
+    userQuota,
+  });
+}
