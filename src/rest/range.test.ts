@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseRange } from './range.js';
+
+test('parses the range forms restic sends', () => {
+  assert.equal(parseRange(undefined, 10), 'none');
+  assert.deepEqual(parseRange('bytes=0-4', 10), { start: 0, end: 4 });
+  assert.deepEqual(parseRange('bytes=5-', 10), { start: 5, end: 9 });
+  assert.deepEqual(parseRange('bytes=5-100', 10), { start: 5, end: 9 });
+  assert.deepEqual(parseRange('bytes=-3', 10), { start: 7, end: 9 });
+  assert.deepEqual(parseRange('bytes=-30', 10), { start: 0, end: 9 });
+});
+
+test('refuses unsatisfiable and malformed ranges', () => {
+  for (const r of ['bytes=10-', 'bytes=5-2', 'bytes=abc', 'bytes=0-1,3-4', 'items=0-1', 'bytes=-', 'bytes=-0', 'bytes=99999999999999999999-']) {
+    assert.equal(parseRange(r, 10), 'unsatisfiable', r);
+  }
+  assert.equal(parseRange('bytes=0-', 0), 'unsatisfiable');
+});
