@@ -75,7 +75,7 @@ Examples:
   restic -r rest:http://user:pass@127.0.0.1:8000/user/repo init
   rwm serve --stdio --path /srv/restic/host1            # as an SSH forced command
   restic -r rclone:repo -o rclone.program="rwm" init   # restic runs "rwm serve restic --stdio ... repo"
-  restic -r rclone:repo -o rclone.program="rwm" -o rclone.args="serve --stdio --path /srv/restic" init
+  restic -r rclone:repo -o rclone.program="rwm" -o rclone.args="serve --stdio --path /srv/restic" init   # /srv/restic/repo
 ${EXIT_HELP}`)
     .action(async (args: string[], opts: ServeOptions) => {
       await runServe(args, opts, deps());
