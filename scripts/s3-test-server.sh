@@ -1,0 +1,459 @@
+#!/usr/bin/env bash
+# Throw-away S3 server for rwm's integration tests and CI: a single-node Ceph cluster (one
+# ceph-mon, one ceph-osd, one radosgw; no ceph-mgr, no systemd) serving S3 on 127.0.0.1.
+# Everything (ceph.conf, keyring, mon store, OSD data, logs, pid files, admin sockets) lives
+# under DIR, which `start` wipes and `stop` removes. Only loopback addresses are used.
+#
+# Usage:
+#   scripts/s3-test-server.sh install          apt-get install the Ceph packages (root or sudo)
+#   scripts/s3-test-server.sh start [DIR]      start; prints `export ...` lines (also in DIR/env)
+#   scripts/s3-test-server.sh stop [DIR]       stop the daemons and remove DIR
+#   scripts/s3-test-server.sh status [DIR]     report daemons and S3 endpoint; exit 1 if not up
+#   scripts/s3-test-server.sh env [DIR]        print DIR/env again
+#   scripts/s3-test-server.sh gc [DIR]         run RGW garbage collection now (frees deleted data)
+#
+#   eval "$(scripts/s3-test-server.sh start)"   # then AWS_ENDPOINT_URL, RWM_S3_* are set
+#
+# DIR defaults to ${RWM_S3_DIR:-/tmp/rwm-s3}. Environment knobs (defaults in brackets):
+#   RWM_S3_PORT [7480]          RGW (beast) port on 127.0.0.1
+#   RWM_S3_MON_PORT [16789]     ceph-mon msgr2 port on 127.0.0.1 (OSD picks free ports 6800-7300)
+#   RWM_S3_STORE [memstore]     memstore (data in RAM, ~2.2x the bytes stored) or bluestore
+#                               (sparse file DIR/osd-0.block, for larger data)
+#   RWM_S3_SIZE [4G memstore, 64G bluestore]  OSD capacity (bytes, or K/M/G/T suffix)
+#   RWM_S3_TIMEOUT [60]         seconds allowed for each daemon to come up
+#   RWM_S3_LC_DEBUG_INTERVAL [] if set (e.g. 10), a lifecycle "day" lasts that many seconds
+#
+# S3 users created with fixed keys (region: anything; use path-style addressing):
+#   admin  RWMADMINACCESSKEY000 / rwm-admin-secret-key-000000000000000000
+#   backup RWMBACKUPACCESSKEY00 / rwm-backup-secret-key-00000000000000000
+# Deleted data is only freed by RGW GC: run `gc`, or
+#   radosgw-admin -c "$RWM_S3_CEPH_CONF" gc process --include-all
+# Do not call ceph commands served by ceph-mgr (`ceph -s` pool stats, `ceph osd df`): there is
+# no mgr and they hang.
+set -euo pipefail
+
+ADMIN_ACCESS_KEY=RWMADMINACCESSKEY000
+ADMIN_SECRET_KEY=rwm-admin-secret-key-000000000000000000
+BACKUP_ACCESS_KEY=RWMBACKUPACCESSKEY00
+BACKUP_SECRET_KEY=rwm-backup-secret-key-00000000000000000
+
+PORT=${RWM_S3_PORT:-7480}
+MON_PORT=${RWM_S3_MON_PORT:-16789}
+STORE=${RWM_S3_STORE:-memstore}
+TIMEOUT=${RWM_S3_TIMEOUT:-60}
+RGW_NAME=client.rgw.rwm
+MARKER=.rwm-s3-test-server
+# Daemons in the order they are started; stopped in reverse.
+DAEMONS=(mon.a osd.0 rgw)
+
+log() { printf 's3-test-server: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+usage() {
+  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2
+  exit 2
+}
+
+# ---------------------------------------------------------------------------------------------
+install_pkgs() {
+  local pkgs=(ceph-mon ceph-osd radosgw ceph-common uuid-runtime) missing=() p sudo=""
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    log "packages already installed: ${pkgs[*]}"
+    return 0
+  fi
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  local apt=($sudo env DEBIAN_FRONTEND=noninteractive apt-get -y -qq -o Dpkg::Use-Pty=0)
+  # Only refresh the package lists when there are none, or when installing from them fails.
+  if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+    "${apt[@]}" update >&2
+  fi
+  log "installing ${missing[*]}"
+  if ! "${apt[@]}" install --no-install-recommends "${missing[@]}" >/dev/null; then
+    "${apt[@]}" update >&2
+    "${apt[@]}" install --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  ceph --version >&2
+}
+
+# ---------------------------------------------------------------------------------------------
+set_dir() {
+  DIR=${1:-${RWM_S3_DIR:-/tmp/rwm-s3}}
+  case $DIR in
+    /*) ;;
+    *) DIR=$PWD/$DIR ;;
+  esac
+  DIR=${DIR%/}
+  [ -n "$DIR" ] || die "refusing to use / as DIR"
+  CONF=$DIR/ceph.conf
+}
+
+# ceph CLI wrappers: always our conf, always bounded in time.
+ceph_() { timeout 20 ceph -c "$CONF" --connect-timeout 15 "$@"; }
+rgwadmin() { timeout 30 radosgw-admin -c "$CONF" "$@"; }
+
+pidfile() { echo "$DIR/run/$1.pid"; }
+
+# Prints the pid of daemon $1 if its pid file names a live process started with our conf.
+daemon_pid() {
+  local f pid
+  f=$(pidfile "$1")
+  [ -f "$f" ] || return 1
+  pid=$(<"$f")
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  [ -r "/proc/$pid/cmdline" ] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$CONF" || return 1
+  echo "$pid"
+}
+
+# Log files worth showing when daemon $1 failed.
+daemon_logs() {
+  case $1 in
+    mon.a) echo "$DIR/log/mon.a.out $DIR/log/ceph-mon.a.log" ;;
+    osd.0) echo "$DIR/log/osd.0.out $DIR/log/ceph-osd.0.log" ;;
+    rgw) echo "$DIR/log/rgw.out $DIR/log/ceph-$RGW_NAME.log" ;;
+  esac
+}
+
+show_logs() {
+  local f
+  for f in $(daemon_logs "$1"); do
+    [ -s "$f" ] || continue
+    printf '===== tail of %s =====\n' "$f" >&2
+    tail -n 40 "$f" >&2
+  done
+}
+
+stop_daemons() {
+  local name pid i grace
+  for ((i = ${#DAEMONS[@]} - 1; i >= 0; i--)); do
+    name=${DAEMONS[i]}
+    pid=$(daemon_pid "$name") || { rm -f "$(pidfile "$name")"; continue; }
+    if [ "$name" = osd.0 ] && [ "$(conf_get osd_objectstore)" = memstore ]; then
+      # A memstore OSD writes its whole RAM contents to DIR on a clean shutdown; the data is
+      # thrown away anyway, so don't wait for that.
+      kill -KILL "$pid" 2>/dev/null || true
+    else
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+    grace=${RWM_S3_STOP_GRACE:-10}
+    for ((i2 = 0; i2 < grace * 10; i2++)); do
+      [ -e "/proc/$pid" ] || break
+      # A zombie (not reaped by our parent) counts as exited.
+      [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && break
+      sleep 0.1
+    done
+    if [ -e "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
+      log "$name (pid $pid) still running after ${grace}s, sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      for ((i2 = 0; i2 < 50; i2++)); do
+        [ -e "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || break
+        sleep 0.1
+      done
+    fi
+    rm -f "$(pidfile "$name")"
+  done
+}
+
+conf_get() {
+  [ -f "$CONF" ] || return 0
+  sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$CONF" | head -n 1
+}
+
+# Remove DIR, but only if it is ours (has the marker) or empty.
+wipe_dir() {
+  [ -e "$DIR" ] || return 0
+  [ -d "$DIR" ] || die "$DIR exists and is not a directory"
+  if [ ! -e "$DIR/$MARKER" ] && [ -n "$(ls -A "$DIR")" ]; then
+    die "$DIR is not empty and was not created by this script; refusing to delete it"
+  fi
+  rm -rf "$DIR"
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+to_bytes() {
+  local v=$1
+  case $v in
+    *[kKmMgGtT]) numfmt --from=iec "$(tr '[:lower:]' '[:upper:]' <<<"$v")" ;;
+    *[kKmMgGtT][iI][bB]) numfmt --from=iec-i "$(tr 'kmgtB' 'KMGTb' <<<"${v%?}")i" 2>/dev/null || numfmt --from=iec-i "${v%[bB]}" ;;
+    *) [[ $v =~ ^[0-9]+$ ]] || die "bad size '$v'"; echo "$v" ;;
+  esac
+}
+
+# Start daemon $1 in the background (own session, stdio to a file) and record its pid.
+launch() {
+  local name=$1
+  shift
+  setsid "$@" </dev/null >>"$DIR/log/$name.out" 2>&1 &
+  echo $! >"$(pidfile "$name")"
+}
+
+START_FAILED_DAEMON=""
+on_start_error() {
+  local rc=$?
+  trap - ERR
+  set +e
+  [ -n "$START_FAILED_DAEMON" ] && show_logs "$START_FAILED_DAEMON"
+  log "start failed; stopping whatever was started (logs kept in $DIR/log)"
+  stop_daemons
+  exit "$rc"
+}
+
+DEADLINE=0
+# wait_for NAME DESCRIPTION CMD...: retry CMD until it succeeds, the daemon dies, or timeout.
+wait_for() {
+  local name=$1 what=$2
+  shift 2
+  DEADLINE=$((SECONDS + TIMEOUT))
+  while ! "$@" >/dev/null 2>&1; do
+    if ! daemon_pid "$name" >/dev/null; then
+      START_FAILED_DAEMON=$name
+      log "$name exited while waiting for $what"
+      return 1
+    fi
+    if ((SECONDS >= DEADLINE)); then
+      START_FAILED_DAEMON=$name
+      log "timed out after ${TIMEOUT}s waiting for $what"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+osd_is_up() { ceph_ osd stat -f json | grep -q '"num_up_osds":1'; }
+rgw_answers() { [ "$(curl -s -o /dev/null -w '%{http_code}' -m 5 "http://127.0.0.1:$PORT/")" = 200 ]; }
+user_can_list() {
+  curl -sf -m 5 --aws-sigv4 'aws:amz:us-east-1:s3' --user "$1:$2" "http://127.0.0.1:$PORT/" |
+    grep -q '<ListAllMyBucketsResult'
+}
+
+write_conf() {
+  local fsid=$1 size=$2
+  cat >"$CONF" <<EOF
+# Generated by scripts/s3-test-server.sh; throw-away single-node test cluster.
+[global]
+fsid = $fsid
+mon_host = v2:127.0.0.1:$MON_PORT
+public_addr = 127.0.0.1
+cluster_addr = 127.0.0.1
+ms_bind_msgr1 = false
+ms_bind_ipv6 = false
+auth_cluster_required = cephx
+auth_service_required = cephx
+auth_client_required = cephx
+keyring = $DIR/keyring
+run_dir = $DIR/run
+crash_dir = $DIR/crash
+log_file = $DIR/log/\$cluster-\$name.log
+log_to_stderr = false
+err_to_stderr = true
+mon_cluster_log_file = $DIR/log/ceph.log
+mon_data = $DIR/mon/\$cluster-\$id
+osd_data = $DIR/osd/\$cluster-\$id
+rgw_data = $DIR/rgw/\$cluster-\$id
+osd_pool_default_size = 1
+osd_pool_default_min_size = 1
+osd_pool_default_pg_num = 8
+osd_pool_default_pgp_num = 8
+osd_pool_default_pg_autoscale_mode = off
+osd_crush_chooseleaf_type = 0
+mon_allow_pool_size_one = true
+mon_allow_pool_delete = true
+mon_max_pg_per_osd = 1000
+mon_warn_on_pool_no_redundancy = false
+mon_data_avail_warn = 2
+mon_data_avail_crit = 1
+paxos_propose_interval = 0.01
+paxos_min_wait = 0.01
+
+[mon]
+mon_initial_members = a
+
+[osd]
+osd_objectstore = $STORE
+osd_memory_target = 1073741824
+osd_op_num_shards = 2
+osd_op_num_threads_per_shard = 1
+EOF
+  if [ "$STORE" = memstore ]; then
+    cat >>"$CONF" <<EOF
+memstore_device_bytes = $size
+EOF
+  else
+    cat >>"$CONF" <<EOF
+bluestore_block_path = $DIR/osd-\$id.block
+bluestore_block_create = true
+bluestore_block_size = $size
+bluestore_block_db_create = false
+bluestore_block_wal_create = false
+bluestore_fsck_on_mount = false
+bluestore_cache_autotune = true
+EOF
+  fi
+  cat >>"$CONF" <<EOF
+
+[$RGW_NAME]
+rgw_frontends = beast endpoint=127.0.0.1:$PORT
+rgw_thread_pool_size = 64
+rgw_enable_usage_log = false
+rgw_dynamic_resharding = false
+rgw_gc_obj_min_wait = 5
+rgw_gc_processor_period = 30
+rgw_crypt_require_ssl = false
+debug_rgw = 1
+EOF
+  if [ -n "${RWM_S3_LC_DEBUG_INTERVAL:-}" ]; then
+    echo "rgw_lc_debug_interval = $RWM_S3_LC_DEBUG_INTERVAL" >>"$CONF"
+  fi
+}
+
+env_lines() {
+  cat <<EOF
+export AWS_ENDPOINT_URL=http://127.0.0.1:$PORT
+export RWM_S3_ENDPOINT=http://127.0.0.1:$PORT
+export RWM_S3_REGION=us-east-1
+export RWM_S3_ADMIN_ACCESS_KEY=$ADMIN_ACCESS_KEY
+export RWM_S3_ADMIN_SECRET_KEY=$ADMIN_SECRET_KEY
+export RWM_S3_BACKUP_ACCESS_KEY=$BACKUP_ACCESS_KEY
+export RWM_S3_BACKUP_SECRET_KEY=$BACKUP_SECRET_KEY
+export RWM_S3_DIR=$DIR
+export RWM_S3_CEPH_CONF=$CONF
+EOF
+}
+
+start() {
+  local cmd
+  for cmd in ceph ceph-mon ceph-osd radosgw radosgw-admin ceph-authtool monmaptool uuidgen curl; do
+    command -v "$cmd" >/dev/null || die "$cmd not found; run: $0 install"
+  done
+  case $STORE in
+    memstore | bluestore) ;;
+    *) die "RWM_S3_STORE must be memstore or bluestore, not '$STORE'" ;;
+  esac
+  local size
+  if [ "$STORE" = memstore ]; then size=$(to_bytes "${RWM_S3_SIZE:-4G}"); else size=$(to_bytes "${RWM_S3_SIZE:-64G}"); fi
+
+  # Stop a previous instance in this DIR, then start from scratch.
+  if [ -d "$DIR/run" ]; then stop_daemons; fi
+  wipe_dir
+  port_in_use "$PORT" && die "port 127.0.0.1:$PORT (RWM_S3_PORT) is already in use"
+  port_in_use "$MON_PORT" && die "port 127.0.0.1:$MON_PORT (RWM_S3_MON_PORT) is already in use"
+
+  mkdir -p "$DIR"/{run,log,crash,mon/ceph-a,osd/ceph-0,"rgw/ceph-${RGW_NAME#client.}"}
+  : >"$DIR/$MARKER"
+  trap on_start_error ERR
+  local t0=$SECONDS fsid osd_uuid
+  fsid=$(uuidgen)
+  osd_uuid=$(uuidgen)
+  write_conf "$fsid" "$size"
+
+  # One keyring holds every identity; ceph-mon --mkfs imports all of it into the auth database.
+  local kr=$DIR/keyring
+  ceph-authtool -q --create-keyring "$kr" --gen-key -n mon. --cap mon 'allow *'
+  ceph-authtool -q "$kr" --gen-key -n client.admin \
+    --cap mon 'allow *' --cap osd 'allow *' --cap mds 'allow *' --cap mgr 'allow *'
+  ceph-authtool -q "$kr" --gen-key -n osd.0 \
+    --cap mon 'allow profile osd' --cap osd 'allow *' --cap mgr 'allow profile osd'
+  ceph-authtool -q "$kr" --gen-key -n "$RGW_NAME" \
+    --cap mon 'allow rw' --cap osd 'allow rwx' --cap mgr 'allow rw'
+  chmod 600 "$kr"
+
+  log "starting ceph-mon on 127.0.0.1:$MON_PORT ($DIR)"
+  monmaptool -c "$CONF" --create --clobber --fsid "$fsid" \
+    --addv a "[v2:127.0.0.1:$MON_PORT]" "$DIR/monmap" >/dev/null
+  START_FAILED_DAEMON=mon.a
+  ceph-mon -c "$CONF" -i a --mkfs --monmap "$DIR/monmap" --keyring "$kr" >>"$DIR/log/mon.a.out" 2>&1
+  START_FAILED_DAEMON=""
+  launch mon.a ceph-mon -c "$CONF" -i a -f
+  wait_for mon.a "ceph-mon to answer" ceph_ mon dump
+
+  log "starting ceph-osd ($STORE, $size bytes)"
+  ceph_ osd new "$osd_uuid" 0 >/dev/null
+  START_FAILED_DAEMON=osd.0
+  ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$osd_uuid" >>"$DIR/log/osd.0.out" 2>&1
+  START_FAILED_DAEMON=""
+  launch osd.0 ceph-osd -c "$CONF" -i 0 -f
+  wait_for osd.0 "osd.0 to be up" osd_is_up
+
+  log "starting radosgw on 127.0.0.1:$PORT"
+  launch rgw radosgw -c "$CONF" -n "$RGW_NAME" -f
+  wait_for rgw "radosgw to answer HTTP on 127.0.0.1:$PORT" rgw_answers
+
+  rgwadmin user create --uid admin --display-name 'rwm test admin' \
+    --access-key "$ADMIN_ACCESS_KEY" --secret-key "$ADMIN_SECRET_KEY" \
+    --caps 'users=*;buckets=*;metadata=*;usage=*;zone=*' >/dev/null
+  rgwadmin user create --uid backup --display-name 'rwm test backup' \
+    --access-key "$BACKUP_ACCESS_KEY" --secret-key "$BACKUP_SECRET_KEY" >/dev/null
+  wait_for rgw "the S3 users to be usable" user_can_list "$ADMIN_ACCESS_KEY" "$ADMIN_SECRET_KEY"
+  wait_for rgw "the S3 users to be usable" user_can_list "$BACKUP_ACCESS_KEY" "$BACKUP_SECRET_KEY"
+  trap - ERR
+
+  env_lines >"$DIR/env"
+  log "ready in $((SECONDS - t0))s: http://127.0.0.1:$PORT (env in $DIR/env)"
+  env_lines
+}
+
+stop() {
+  if [ ! -e "$DIR" ]; then
+    log "nothing at $DIR"
+    return 0
+  fi
+  stop_daemons
+  wipe_dir
+  log "stopped; removed $DIR"
+}
+
+status() {
+  local name pid ok=0
+  if [ ! -d "$DIR" ]; then
+    echo "not running (no $DIR)"
+    return 1
+  fi
+  for name in "${DAEMONS[@]}"; do
+    if pid=$(daemon_pid "$name"); then
+      echo "$name: running (pid $pid)"
+    else
+      echo "$name: not running"
+      ok=1
+    fi
+  done
+  PORT=$(conf_get rgw_frontends | sed -n 's/.*endpoint=127\.0\.0\.1:\([0-9]*\).*/\1/p')
+  PORT=${PORT:-${RWM_S3_PORT:-7480}}
+  if rgw_answers; then
+    echo "s3: http://127.0.0.1:$PORT answers"
+  else
+    echo "s3: http://127.0.0.1:$PORT does not answer"
+    ok=1
+  fi
+  if daemon_pid mon.a >/dev/null; then
+    echo "osd: $(ceph_ osd stat 2>&1 || true)"
+  fi
+  return "$ok"
+}
+
+main() {
+  local cmd=${1:-}
+  [ $# -gt 0 ] && shift
+  case $cmd in
+    install) install_pkgs ;;
+    start) set_dir "${1:-}"; start ;;
+    stop) set_dir "${1:-}"; stop ;;
+    status) set_dir "${1:-}"; status ;;
+    env)
+      set_dir "${1:-}"
+      [ -f "$DIR/env" ] || die "no $DIR/env; not started?"
+      cat "$DIR/env"
+      ;;
+    gc)
+      set_dir "${1:-}"
+      rgwadmin gc process --include-all
+      ;;
+    -h | --help | help) usage ;;
+    *) usage ;;
+  esac
+}
+
+main "$@"
