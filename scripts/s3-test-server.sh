@@ -56,7 +56,7 @@ usage() {
 
 # ---------------------------------------------------------------------------------------------
 install_pkgs() {
-  local pkgs=(ceph-mon ceph-osd radosgw ceph-common uuid-runtime) missing=() p sudo=""
+  local pkgs=(ceph-mon ceph-osd radosgw ceph-common uuid-runtime) missing=() p sudo=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
@@ -64,8 +64,8 @@ install_pkgs() {
     log "packages already installed: ${pkgs[*]}"
     return 0
   fi
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  local apt=($sudo env DEBIAN_FRONTEND=noninteractive apt-get -y -qq -o Dpkg::Use-Pty=0)
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -qq -o Dpkg::Use-Pty=0)
   # Only refresh the package lists when there are none, or when installing from them fails.
   if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
     "${apt[@]}" update >&2
@@ -126,32 +126,40 @@ show_logs() {
   done
 }
 
+# True while process $1 exists and is not a zombie (a zombie nobody reaps has exited anyway).
+alive() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# wait_gone PID TENTHS: wait up to TENTHS/10 seconds for PID to exit.
+wait_gone() {
+  local n
+  for ((n = 0; n < $2; n++)); do
+    alive "$1" || return 0
+    sleep 0.1
+  done
+  ! alive "$1"
+}
+
 stop_daemons() {
-  local name pid i grace
+  local name pid i grace=${RWM_S3_STOP_GRACE:-10}
   for ((i = ${#DAEMONS[@]} - 1; i >= 0; i--)); do
     name=${DAEMONS[i]}
-    pid=$(daemon_pid "$name") || { rm -f "$(pidfile "$name")"; continue; }
-    if [ "$name" = osd.0 ] && [ "$(conf_get osd_objectstore)" = memstore ]; then
-      # A memstore OSD writes its whole RAM contents to DIR on a clean shutdown; the data is
-      # thrown away anyway, so don't wait for that.
-      kill -KILL "$pid" 2>/dev/null || true
-    else
-      kill -TERM "$pid" 2>/dev/null || true
-    fi
-    grace=${RWM_S3_STOP_GRACE:-10}
-    for ((i2 = 0; i2 < grace * 10; i2++)); do
-      [ -e "/proc/$pid" ] || break
-      # A zombie (not reaped by our parent) counts as exited.
-      [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && break
-      sleep 0.1
-    done
-    if [ -e "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
-      log "$name (pid $pid) still running after ${grace}s, sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      for ((i2 = 0; i2 < 50; i2++)); do
-        [ -e "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || break
-        sleep 0.1
-      done
+    if pid=$(daemon_pid "$name"); then
+      if [ "$name" = osd.0 ] && [ "$(conf_get osd_objectstore)" = memstore ]; then
+        # A memstore OSD writes its whole RAM contents into DIR on a clean shutdown; the data
+        # is thrown away anyway, so don't wait for that.
+        kill -KILL "$pid" 2>/dev/null || true
+      else
+        kill -TERM "$pid" 2>/dev/null || true
+      fi
+      if ! wait_gone "$pid" $((grace * 10)); then
+        log "$name (pid $pid) still running after ${grace}s, sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        wait_gone "$pid" 50 || log "$name (pid $pid) did not die"
+      fi
     fi
     rm -f "$(pidfile "$name")"
   done
@@ -174,13 +182,14 @@ wipe_dir() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Size in bytes from "4294967296", "4G", "4GiB" or "4GB" (all suffixes are powers of 1024).
 to_bytes() {
-  local v=$1
-  case $v in
-    *[kKmMgGtT]) numfmt --from=iec "$(tr '[:lower:]' '[:upper:]' <<<"$v")" ;;
-    *[kKmMgGtT][iI][bB]) numfmt --from=iec-i "$(tr 'kmgtB' 'KMGTb' <<<"${v%?}")i" 2>/dev/null || numfmt --from=iec-i "${v%[bB]}" ;;
-    *) [[ $v =~ ^[0-9]+$ ]] || die "bad size '$v'"; echo "$v" ;;
-  esac
+  local v
+  v=$(tr '[:lower:]' '[:upper:]' <<<"$1")
+  v=${v%B}
+  v=${v%I}
+  [[ $v =~ ^[0-9]+[KMGT]?$ ]] || die "bad size '$1'"
+  numfmt --from=iec "$v"
 }
 
 # Start daemon $1 in the background (own session, stdio to a file) and record its pid.
@@ -352,13 +361,13 @@ start() {
 
   # One keyring holds every identity; ceph-mon --mkfs imports all of it into the auth database.
   local kr=$DIR/keyring
-  ceph-authtool -q --create-keyring "$kr" --gen-key -n mon. --cap mon 'allow *'
-  ceph-authtool -q "$kr" --gen-key -n client.admin \
-    --cap mon 'allow *' --cap osd 'allow *' --cap mds 'allow *' --cap mgr 'allow *'
-  ceph-authtool -q "$kr" --gen-key -n osd.0 \
-    --cap mon 'allow profile osd' --cap osd 'allow *' --cap mgr 'allow profile osd'
-  ceph-authtool -q "$kr" --gen-key -n "$RGW_NAME" \
-    --cap mon 'allow rw' --cap osd 'allow rwx' --cap mgr 'allow rw'
+  ceph-authtool "$kr" --create-keyring --gen-key -n mon. --cap mon 'allow *' >/dev/null
+  ceph-authtool "$kr" --gen-key -n client.admin \
+    --cap mon 'allow *' --cap osd 'allow *' --cap mds 'allow *' --cap mgr 'allow *' >/dev/null
+  ceph-authtool "$kr" --gen-key -n osd.0 \
+    --cap mon 'allow profile osd' --cap osd 'allow *' --cap mgr 'allow profile osd' >/dev/null
+  ceph-authtool "$kr" --gen-key -n "$RGW_NAME" \
+    --cap mon 'allow rw' --cap osd 'allow rwx' --cap mgr 'allow rw' >/dev/null
   chmod 600 "$kr"
 
   log "starting ceph-mon on 127.0.0.1:$MON_PORT ($DIR)"

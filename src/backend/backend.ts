@@ -3,6 +3,9 @@
 import type { Readable } from 'node:stream';
 import type { FileType, Handle } from './handle.js';
 
+/** An upload body: a stream (an HTTP request) or, in tests, a list of chunks. */
+export type Body = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
 export interface FileInfo {
   readonly name: string;
   readonly size: number;
@@ -49,7 +52,7 @@ export interface Backend {
    * has another length. If the file exists: resolves 'existed' when the stored bytes are identical to
    * the body, else throws ALREADY_EXISTS and leaves the stored file untouched.
    */
-  save(h: Handle, body: AsyncIterable<Uint8Array>, opts?: SaveOptions): Promise<SaveResult>;
+  save(h: Handle, body: Body, opts?: SaveOptions): Promise<SaveResult>;
 
   /** Size of a file. MUST throw NOT_FOUND only when the file does not exist. */
   stat(h: Handle, opts?: CallOptions): Promise<FileInfo>;

@@ -34,7 +34,7 @@ export async function startServer(path: string, extraArgs: string[] = [], env: N
   const logs: Record<string, unknown>[] = [];
   const stderrLines: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: proc.stderr! });
+    const rl = createInterface({ input: proc.stderr });
     rl.on('line', (line) => {
       stderrLines.push(line);
       try {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Backend, CallOptions, Capabilities, FileInfo, LoadOptions, SaveOptions, SaveResult } from '../backend.js';
+import type { Backend, Body, CallOptions, Capabilities, FileInfo, LoadOptions, SaveOptions, SaveResult } from '../backend.js';
 import { BackendError } from '../errors.js';
 import { describeHandle, expectedSha256, isId, type FileType, type Handle } from '../handle.js';
 import { handlePath, isSharded, shardNames } from '../layout.js';
@@ -43,7 +43,7 @@ export class LocalBackend implements Backend {
     }
   }
 
-  async save(h: Handle, body: AsyncIterable<Uint8Array>, opts: SaveOptions = {}): Promise<SaveResult> {
+  async save(h: Handle, body: Body, opts: SaveOptions = {}): Promise<SaveResult> {
     const what = describeHandle(h);
     const tmpDir = join(this.dir, TMP_DIR);
     const tmp = join(tmpDir, `${randomBytes(12).toString('hex')}.tmp`);

@@ -1,6 +1,6 @@
 // Size limits: the whole store (--max-size) and per-user totals from the config file. Usage is
 // measured once (lazily) and then kept up to date by the writes and deletes that pass through.
-import type { Backend, CallOptions, SaveOptions } from '../backend.js';
+import type { Backend, Body, CallOptions, SaveOptions } from '../backend.js';
 import { BackendError } from '../errors.js';
 import type { Handle } from '../handle.js';
 import { delegate } from './delegate.js';
@@ -39,7 +39,7 @@ export function withQuotas(inner: Backend, quotas: readonly Quota[]): Backend {
   if (quotas.length === 0) return inner;
   return {
     ...delegate(inner),
-    async save(h: Handle, body: AsyncIterable<Uint8Array>, opts: SaveOptions = {}) {
+    async save(h: Handle, body: Body, opts: SaveOptions = {}) {
       for (const q of quotas) await q.assertRoom(opts.size ?? 0);
       const result = await inner.save(h, body, opts);
       if (result === 'created') {

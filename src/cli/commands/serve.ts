@@ -11,11 +11,11 @@ import { Htpasswd } from '../../auth/htpasswd.js';
 import { loadConfig } from '../../config/load.js';
 import { createRestMetrics } from '../../rest/metrics.js';
 import { createServeHandler } from '../../rest/setup.js';
-import { listenTcp } from '../../rest/transport/tcp.js';
+import { listenTcp, parseListen } from '../../rest/transport/tcp.js';
 import { serveStdio } from '../../rest/transport/stdio.js';
 import { parseSize } from '../../util/size.js';
 import { createAccessLog, createLogger } from '../logger.js';
-import { EXIT_HELP, UserError } from '../exit.js';
+import { EXIT, EXIT_HELP, UserError } from '../exit.js';
 
 export interface ServeOptions {
   path: string;
@@ -151,11 +151,18 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
 
   if (args.length > 0) throw new UserError(`unexpected arguments: ${args.join(' ')} (repository names are only taken with --stdio)`);
   if (opts.privateRepos && !opts.auth) throw new UserError('--private-repos needs authentication; it cannot be combined with --no-auth');
+  try {
+    parseListen(opts.listen);
+  } catch (err) {
+    throw new UserError((err as Error).message, undefined, { cause: err });
+  }
   const htpasswd = await openHtpasswd(opts, logger);
   const tls = await readTls(opts);
   const store = new LocalStore(opts.path);
   const handler = createServeHandler({ ...common, store, htpasswd, privateRepos: opts.privateRepos, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
-  const listening = await listenTcp(handler, opts.listen, tls);
+  const listening = await listenTcp(handler, opts.listen, tls).catch((err: unknown) => {
+    throw new UserError(`cannot listen on ${opts.listen}: ${(err as Error).message}`, EXIT.FAILURE, { cause: err });
+  });
   logger.info({ url: listening.url, path: store.root, appendOnly: opts.appendOnly, auth: opts.auth, privateRepos: opts.privateRepos }, 'rwm serve listening');
   if (!opts.auth) logger.warn('authentication is disabled (--no-auth)');
   if (!opts.appendOnly) logger.warn('append-only mode is OFF: clients may delete files');

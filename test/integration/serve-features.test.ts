@@ -1,0 +1,126 @@
+// Server features around the protocol: TLS (with the real restic), metrics, htpasswd reloads,
+// per-user rules and quotas, the non-append-only mode, and clear start-up errors.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile, access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import bcrypt from 'bcryptjs';
+import { CLI, removeDir, startServer, tempDir } from '../helpers/server.js';
+import { http, sha256hex } from '../helpers/data.js';
+import { resticOk, restic } from '../helpers/restic.js';
+
+const basic = (u: string, p: string): Record<string, string> => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+
+async function writeHtpasswd(file: string, users: Record<string, string>): Promise<void> {
+  await writeFile(file, Object.entries(users).map(([u, p]) => `${u}:${bcrypt.hashSync(p, 4)}\n`).join(''));
+}
+
+describe('serve features', () => {
+  let dir: string;
+  before(async () => {
+    dir = await tempDir();
+  });
+  after(async () => removeDir(dir));
+
+  test('TLS: restic backs up over HTTPS with the server certificate', async () => {
+    const data = join(dir, 'tls');
+    await mkdir(data, { recursive: true });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(data, 'private_key'), '-out', join(data, 'public_key')], { stdio: 'ignore' });
+    const server = await startServer(data, ['--tls', '--no-auth']);
+    assert.match(server.url, /^https:/);
+    const url = `rest:https://127.0.0.1:${server.port}/r/`;
+    await resticOk(['-r', url, '--cacert', join(data, 'public_key'), 'init']);
+    await resticOk(['-r', url, '--cacert', join(data, 'public_key'), 'backup', join(import.meta.dirname)]);
+    const r = await restic(['-r', url, 'snapshots']);
+    assert.notEqual(r.code, 0, 'an unknown certificate is refused by restic');
+    await server.stop();
+  });
+
+  test('metrics: authenticated, count requests and refusals by reason', async () => {
+    const data = join(dir, 'metrics');
+    await mkdir(data, { recursive: true });
+    await writeHtpasswd(join(data, '.htpasswd'), { alice: 'a', metrics: 'm' });
+    const server = await startServer(data, ['--prometheus', '--private-repos']);
+    assert.equal((await http('POST', `${server.url}alice/r/?create=true`, undefined, basic('alice', 'a'))).status, 200);
+    const b = randomBytes(100);
+    assert.equal((await http('POST', `${server.url}alice/r/keys/${sha256hex(b)}`, b, basic('alice', 'a'))).status, 200);
+    assert.equal((await http('DELETE', `${server.url}alice/r/keys/${sha256hex(b)}`, undefined, basic('alice', 'a'))).status, 403);
+    assert.equal((await http('GET', `${server.url}metrics`)).status, 401);
+    assert.equal((await http('GET', `${server.url}metrics`, undefined, basic('alice', 'a'))).status, 401, 'with private repos only user "metrics"');
+    const m = await http('GET', `${server.url}metrics`, undefined, basic('metrics', 'm'));
+    assert.equal(m.status, 200);
+    const text = m.body.toString();
+    assert.match(text, /rwm_requests_total\{method="POST",type="keys",status="200"\} 1/);
+    assert.match(text, /rwm_refusals_total\{reason="delete-refused",type="keys"\} 1/);
+    assert.match(text, /rwm_received_bytes_total\{type="keys"\} 100/);
+    await server.stop();
+    const open = await startServer(data, ['--prometheus', '--prometheus-no-auth']);
+    assert.equal((await http('GET', `${open.url}metrics`)).status, 200);
+    await open.stop();
+  });
+
+  test('htpasswd changes take effect without a restart', async () => {
+    const data = join(dir, 'reload');
+    await mkdir(data, { recursive: true });
+    const file = join(data, '.htpasswd');
+    await writeHtpasswd(file, { alice: 'old' });
+    const server = await startServer(data, []);
+    assert.equal((await http('POST', `${server.url}r/?create=true`, undefined, basic('alice', 'old'))).status, 200);
+    await new Promise((r) => setTimeout(r, 1100));
+    await writeHtpasswd(file, { alice: 'new' });
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await http('POST', `${server.url}r/?create=true`, undefined, basic('alice', 'old'))).status, 401);
+    assert.equal((await http('POST', `${server.url}r/?create=true`, undefined, basic('alice', 'new'))).status, 200);
+    await server.stop();
+  });
+
+  test('per-user rules: allowed paths, a trusted user who may delete, a quota', async () => {
+    const data = join(dir, 'rules');
+    await mkdir(data, { recursive: true });
+    await writeHtpasswd(join(data, '.htpasswd'), { alice: 'a', maint: 'm' });
+    const cfg = join(dir, 'rules.yaml');
+    await writeFile(cfg, 'serve:\n  users:\n    alice:\n      repos: [shared/db]\n      maxSize: 3000\n    maint:\n      appendOnly: false\n', { mode: 0o600 });
+    const server = await startServer(data, ['--config', cfg]);
+    const A = basic('alice', 'a');
+    assert.equal((await http('POST', `${server.url}alice/?create=true`, undefined, A)).status, 403);
+    assert.equal((await http('POST', `${server.url}shared/db/?create=true`, undefined, A)).status, 200);
+    const small = randomBytes(2000);
+    assert.equal((await http('POST', `${server.url}shared/db/data/${sha256hex(small)}`, small, A)).status, 200);
+    const more = randomBytes(2000);
+    assert.equal((await http('POST', `${server.url}shared/db/data/${sha256hex(more)}`, more, A)).status, 507, 'quota of 3000 bytes');
+    assert.equal((await http('DELETE', `${server.url}shared/db/data/${sha256hex(small)}`, undefined, A)).status, 403);
+    assert.equal((await http('DELETE', `${server.url}shared/db/data/${sha256hex(small)}`, undefined, basic('maint', 'm'))).status, 200);
+    await assert.rejects(access(join(data, 'shared', 'db', 'data', sha256hex(small).slice(0, 2), sha256hex(small))));
+    await server.stop();
+  });
+
+  test('--no-append-only lets a trusted host run forget --prune', async () => {
+    const data = join(dir, 'trusted');
+    const server = await startServer(data, ['--no-auth', '--no-append-only']);
+    const url = `rest:${server.url}r/`;
+    await resticOk(['-r', url, 'init']);
+    await resticOk(['-r', url, 'backup', import.meta.dirname]);
+    await resticOk(['-r', url, 'backup', import.meta.dirname]);
+    await resticOk(['-r', url, 'forget', '--keep-last', '1', '--prune']);
+    assert.equal((JSON.parse((await resticOk(['-r', url, 'snapshots', '--json'])).stdout) as unknown[]).length, 1);
+    await server.stop();
+  });
+
+  test('start-up errors are clear and exit with 2', async () => {
+    const run = (...args: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [CLI, 'serve', ...args], { encoding: 'utf8', timeout: 20_000 });
+    const noHt = run('--path', join(dir, 'none'), '--listen', '127.0.0.1:0');
+    assert.equal(noHt.status, 2);
+    assert.match(String(noHt.stderr), /no htpasswd file at .*--no-auth/);
+    const badCfg = join(dir, 'bad.yaml');
+    await writeFile(badCfg, 'serve:\n  users:\n    a:\n      apendOnly: false\n');
+    const bad = run('--no-auth', '--config', badCfg);
+    assert.equal(bad.status, 2);
+    assert.match(String(bad.stderr), /serve\.users\.a/);
+    assert.equal(run('--no-auth', '--private-repos').status, 2);
+    assert.equal(run('--no-auth', '--listen', 'nonsense').status, 2);
+    assert.equal(run('--no-auth', '--max-size', 'lots').status, 2);
+  });
+});
