@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests run against: the real restic and rclone, and htpasswd
-# (apache2-utils) to write rest-server-style credential files. Idempotent; needs root (or sudo).
+# (apache2-utils) to write rest-server-style credential files, and OpenSSH for the forced-command test. Idempotent; needs root (or sudo).
 set -euo pipefail
-PKGS=(restic rclone apache2-utils openssl)
+PKGS=(restic rclone apache2-utils openssl openssh-server openssh-client)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
