@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile, access } from 'node:fs/promises';
+import { mkdir, writeFile, access, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
@@ -106,6 +106,24 @@ describe('serve features', () => {
     await resticOk(['-r', url, 'backup', import.meta.dirname]);
     await resticOk(['-r', url, 'forget', '--keep-last', '1', '--prune']);
     assert.equal((JSON.parse((await resticOk(['-r', url, 'snapshots', '--json'])).stdout) as unknown[]).length, 1);
+    await server.stop();
+  });
+
+  test('a list that fails answers 500, never 404 (a 404 list once let prune wipe a repository)', async () => {
+    const data = join(dir, 'list500');
+    const server = await startServer(data, ['--no-auth']);
+    assert.equal((await http('POST', `${server.url}r/?create=true`)).status, 200);
+    const v2 = { Accept: 'application/vnd.x.restic.rest.v2' };
+    const empty = await http('GET', `${server.url}r/snapshots/`, undefined, v2);
+    assert.equal(empty.status, 200);
+    assert.equal(empty.headers['content-type'], 'application/vnd.x.restic.rest.v2');
+    assert.equal(empty.body.toString(), '[]');
+    await rm(join(data, 'r', 'snapshots'), { recursive: true });
+    await writeFile(join(data, 'r', 'snapshots'), 'not a directory');
+    const broken = await http('GET', `${server.url}r/snapshots/`, undefined, v2);
+    assert.equal(broken.status, 500);
+    assert.doesNotMatch(broken.body.toString(), /ENOTDIR|snapshots|\//, 'no internals in the answer');
+    assert.equal((await http('GET', `${server.url}r/index/`)).body.toString(), '[]', 'v1 list of a missing dir');
     await server.stop();
   });
 

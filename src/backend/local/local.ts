@@ -176,6 +176,24 @@ async function* listFiles(dir: string): AsyncIterable<FileInfo> {
   }
 }
 
+/** Removes temp files older than maxAgeMs left in <repo>/.rwm-tmp by a crash. Never throws. */
+export async function sweepStaleTemps(repoDir: string, maxAgeMs: number): Promise<number> {
+  const tmpDir = join(repoDir, TMP_DIR);
+  let removed = 0;
+  try {
+    for (const name of await readdir(tmpDir)) {
+      const p = join(tmpDir, name);
+      const st = await stat(p).catch(() => undefined);
+      if (st?.isFile() && Date.now() - st.mtimeMs > maxAgeMs && name.endsWith('.tmp')) {
+        await unlink(p).then(() => removed++, () => undefined);
+      }
+    }
+  } catch {
+    // no temp directory (yet): nothing to sweep
+  }
+  return removed;
+}
+
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {

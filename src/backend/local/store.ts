@@ -1,13 +1,18 @@
 // Many repositories under one directory: /<path>/<repo segments>/.
 import { resolve, join, sep } from 'node:path';
 import type { Backend, Store } from '../backend.js';
-import { LOCAL_CAPABILITIES, LocalBackend } from './local.js';
+import { LOCAL_CAPABILITIES, LocalBackend, sweepStaleTemps } from './local.js';
+
+// Temp files this old cannot belong to an upload still in progress.
+const STALE_TEMP_MS = 6 * 3600_000;
 import { assertRepoSegments } from '../repo-path.js';
 import { diskUsage } from './du.js';
 
 export class LocalStore implements Store {
   readonly capabilities = LOCAL_CAPABILITIES;
   readonly root: string;
+  /** Repositories whose leftover temp files (from a crash) were already removed by this process. */
+  private readonly swept = new Set<string>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -26,7 +31,12 @@ export class LocalStore implements Store {
   }
 
   repo(segments: readonly string[]): Backend {
-    return new LocalBackend(this.repoDir(segments));
+    const dir = this.repoDir(segments);
+    if (!this.swept.has(dir)) {
+      this.swept.add(dir);
+      void sweepStaleTemps(dir, STALE_TEMP_MS);
+    }
+    return new LocalBackend(dir);
   }
 
   async usage(prefix: readonly string[]): Promise<number> {
