@@ -20,8 +20,10 @@
 #   RWM_S3_STORE [memstore]     memstore (data in RAM, ~2.2x the bytes stored) or bluestore
 #                               (sparse file DIR/osd-0.block, for larger data)
 #   RWM_S3_SIZE [4G memstore, 64G bluestore]  OSD capacity (bytes, or K/M/G/T suffix)
-#   RWM_S3_TIMEOUT [60]         seconds allowed for each daemon to come up
+#   RWM_S3_TIMEOUT [60]         seconds allowed for each daemon to come up (else start fails,
+#                               printing the tail of that daemon's logs, and stops the rest)
 #   RWM_S3_LC_DEBUG_INTERVAL [] if set (e.g. 10), a lifecycle "day" lasts that many seconds
+#   RWM_S3_STOP_GRACE [10]      seconds `stop` waits after SIGTERM before SIGKILL; 0 = at once
 #
 # S3 users created with fixed keys (region: anything; use path-style addressing):
 #   admin  RWMADMINACCESSKEY000 / rwm-admin-secret-key-000000000000000000
@@ -66,15 +68,23 @@ install_pkgs() {
   fi
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -qq -o Dpkg::Use-Pty=0)
+  # apt output goes to a temporary log, shown only if something fails.
+  local out
+  out=$(mktemp)
   # Only refresh the package lists when there are none, or when installing from them fails.
   if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
-    "${apt[@]}" update >&2
+    "${apt[@]}" update >"$out" 2>&1 || { cat "$out" >&2; rm -f "$out"; return 1; }
   fi
   log "installing ${missing[*]}"
-  if ! "${apt[@]}" install --no-install-recommends "${missing[@]}" >/dev/null; then
-    "${apt[@]}" update >&2
-    "${apt[@]}" install --no-install-recommends "${missing[@]}" >/dev/null
+  if ! "${apt[@]}" install --no-install-recommends "${missing[@]}" >"$out" 2>&1; then
+    log "install failed; refreshing package lists and retrying"
+    if ! { "${apt[@]}" update && "${apt[@]}" install --no-install-recommends "${missing[@]}"; } >"$out" 2>&1; then
+      cat "$out" >&2
+      rm -f "$out"
+      return 1
+    fi
   fi
+  rm -f "$out"
   ceph --version >&2
 }
 
@@ -122,7 +132,8 @@ show_logs() {
   for f in $(daemon_logs "$1"); do
     [ -s "$f" ] || continue
     printf '===== tail of %s =====\n' "$f" >&2
-    tail -n 40 "$f" >&2
+    # After a crash, Ceph appends a long dump of recent events; the cause is above it.
+    sed '/--- begin dump of recent events ---/,$d' "$f" | tail -n 30 >&2
   done
 }
 
@@ -152,11 +163,14 @@ stop_daemons() {
         # A memstore OSD writes its whole RAM contents into DIR on a clean shutdown; the data
         # is thrown away anyway, so don't wait for that.
         kill -KILL "$pid" 2>/dev/null || true
+      elif [ "$name" = rgw ] && [ -n "$(conf_get rgw_lc_debug_interval)" ]; then
+        # With rgw_lc_debug_interval set, radosgw 16.2 hangs on SIGTERM once lifecycle has run.
+        kill -KILL "$pid" 2>/dev/null || true
       else
         kill -TERM "$pid" 2>/dev/null || true
       fi
       if ! wait_gone "$pid" $((grace * 10)); then
-        log "$name (pid $pid) still running after ${grace}s, sending SIGKILL"
+        [ "$grace" -eq 0 ] || log "$name (pid $pid) still running after ${grace}s, sending SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
         wait_gone "$pid" 50 || log "$name (pid $pid) did not die"
       fi
@@ -198,14 +212,18 @@ launch() {
   shift
   setsid "$@" </dev/null >>"$DIR/log/$name.out" 2>&1 &
   echo $! >"$(pidfile "$name")"
+  disown $!
 }
 
-START_FAILED_DAEMON=""
-on_start_error() {
+# While `start` runs, PHASE names the daemon being brought up; if start exits early (a failed
+# command under set -e, die, timeout, Ctrl-C) the EXIT trap shows its logs and stops the daemons.
+PHASE=""
+on_start_exit() {
   local rc=$?
-  trap - ERR
+  trap - EXIT
   set +e
-  [ -n "$START_FAILED_DAEMON" ] && show_logs "$START_FAILED_DAEMON"
+  [ "$rc" -ne 0 ] || rc=1
+  [ -n "$PHASE" ] && show_logs "$PHASE"
   log "start failed; stopping whatever was started (logs kept in $DIR/log)"
   stop_daemons
   exit "$rc"
@@ -219,12 +237,10 @@ wait_for() {
   DEADLINE=$((SECONDS + TIMEOUT))
   while ! "$@" >/dev/null 2>&1; do
     if ! daemon_pid "$name" >/dev/null; then
-      START_FAILED_DAEMON=$name
       log "$name exited while waiting for $what"
       return 1
     fi
     if ((SECONDS >= DEADLINE)); then
-      START_FAILED_DAEMON=$name
       log "timed out after ${TIMEOUT}s waiting for $what"
       return 1
     fi
@@ -234,8 +250,9 @@ wait_for() {
 
 osd_is_up() { ceph_ osd stat -f json | grep -q '"num_up_osds":1'; }
 rgw_answers() { [ "$(curl -s -o /dev/null -w '%{http_code}' -m 5 "http://127.0.0.1:$PORT/")" = 200 ]; }
+# curl's SigV4 (7.88) leaves out x-amz-content-sha256, which RGW requires: send it ourselves.
 user_can_list() {
-  curl -sf -m 5 --aws-sigv4 'aws:amz:us-east-1:s3' --user "$1:$2" "http://127.0.0.1:$PORT/" |
+  curl -sf -m 5 -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' --aws-sigv4 'aws:amz:us-east-1:s3' --user "$1:$2" "http://127.0.0.1:$PORT/" |
     grep -q '<ListAllMyBucketsResult'
 }
 
@@ -311,6 +328,9 @@ rgw_enable_usage_log = false
 rgw_dynamic_resharding = false
 rgw_gc_obj_min_wait = 5
 rgw_gc_processor_period = 30
+# One lifecycle worker: several contend for the same shard locks and then sleep 5 s
+# uninterruptibly, which makes radosgw take 5-10 s to exit.
+rgw_lc_max_worker = 1
 rgw_crypt_require_ssl = false
 debug_rgw = 1
 EOF
@@ -353,8 +373,10 @@ start() {
 
   mkdir -p "$DIR"/{run,log,crash,mon/ceph-a,osd/ceph-0,"rgw/ceph-${RGW_NAME#client.}"}
   : >"$DIR/$MARKER"
-  trap on_start_error ERR
-  local t0=$SECONDS fsid osd_uuid
+  trap on_start_exit EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  local t0=$EPOCHREALTIME fsid osd_uuid
   fsid=$(uuidgen)
   osd_uuid=$(uuidgen)
   write_conf "$fsid" "$size"
@@ -373,21 +395,20 @@ start() {
   log "starting ceph-mon on 127.0.0.1:$MON_PORT ($DIR)"
   monmaptool -c "$CONF" --create --clobber --fsid "$fsid" \
     --addv a "[v2:127.0.0.1:$MON_PORT]" "$DIR/monmap" >/dev/null
-  START_FAILED_DAEMON=mon.a
+  PHASE=mon.a
   ceph-mon -c "$CONF" -i a --mkfs --monmap "$DIR/monmap" --keyring "$kr" >>"$DIR/log/mon.a.out" 2>&1
-  START_FAILED_DAEMON=""
   launch mon.a ceph-mon -c "$CONF" -i a -f
   wait_for mon.a "ceph-mon to answer" ceph_ mon dump
 
   log "starting ceph-osd ($STORE, $size bytes)"
   ceph_ osd new "$osd_uuid" 0 >/dev/null
-  START_FAILED_DAEMON=osd.0
+  PHASE=osd.0
   ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$osd_uuid" >>"$DIR/log/osd.0.out" 2>&1
-  START_FAILED_DAEMON=""
   launch osd.0 ceph-osd -c "$CONF" -i 0 -f
   wait_for osd.0 "osd.0 to be up" osd_is_up
 
   log "starting radosgw on 127.0.0.1:$PORT"
+  PHASE=rgw
   launch rgw radosgw -c "$CONF" -n "$RGW_NAME" -f
   wait_for rgw "radosgw to answer HTTP on 127.0.0.1:$PORT" rgw_answers
 
@@ -398,10 +419,10 @@ start() {
     --access-key "$BACKUP_ACCESS_KEY" --secret-key "$BACKUP_SECRET_KEY" >/dev/null
   wait_for rgw "the S3 users to be usable" user_can_list "$ADMIN_ACCESS_KEY" "$ADMIN_SECRET_KEY"
   wait_for rgw "the S3 users to be usable" user_can_list "$BACKUP_ACCESS_KEY" "$BACKUP_SECRET_KEY"
-  trap - ERR
+  trap - EXIT INT TERM
 
   env_lines >"$DIR/env"
-  log "ready in $((SECONDS - t0))s: http://127.0.0.1:$PORT (env in $DIR/env)"
+  log "ready in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')s: http://127.0.0.1:$PORT (env in $DIR/env)"
   env_lines
 }
 
