@@ -8,8 +8,13 @@ import bcrypt from 'bcryptjs';
 
 const CACHE_TTL_MS = 5 * 60_000;
 const RECHECK_MS = 1_000;
-// A valid bcrypt hash of a random string: checked for unknown users so that they take as long.
-const DUMMY_HASH = bcrypt.hashSync(randomBytes(16).toString('hex'), 10);
+// A valid bcrypt hash of a random string, checked for unknown users so that they take as long;
+// made on first use, so that servers without authentication don't pay for it at start.
+let dummyHash: string | undefined;
+function getDummyHash(): string {
+  dummyHash ??= bcrypt.hashSync(randomBytes(16).toString('hex'), 10);
+  return dummyHash;
+}
 
 export interface HtpasswdWarning {
   readonly line: number;
@@ -89,7 +94,7 @@ export class Htpasswd {
     await this.reload();
     const hash = this.users.get(user);
     if (hash === undefined) {
-      await bcrypt.compare(password, DUMMY_HASH);
+      await bcrypt.compare(password, getDummyHash());
       return false;
     }
     const mac = this.mac(user, hash, password);

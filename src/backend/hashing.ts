@@ -1,29 +1,32 @@
 // Streaming SHA-256 and length accounting for uploads, shared by every backend that verifies.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
 import { BackendError } from './errors.js';
 
-/** A pass-through that hashes and counts, and fails as soon as the body exceeds `maxSize`. */
-export class HashingCounter extends Transform {
+/** Hashes and counts an upload as it streams by; refuses a body longer than announced at once. */
+export class UploadDigest {
   private readonly hash = createHash('sha256');
   bytes = 0;
 
-  constructor(private readonly maxSize: number | undefined) {
-    super();
-  }
+  constructor(private readonly announced: number | undefined) {}
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  update(chunk: Uint8Array): void {
     this.bytes += chunk.length;
-    if (this.maxSize !== undefined && this.bytes > this.maxSize) {
-      cb(new BackendError('INTEGRITY', `body longer than the announced ${this.maxSize} bytes`));
-      return;
+    if (this.announced !== undefined && this.bytes > this.announced) {
+      throw new BackendError('INTEGRITY', `body longer than the announced ${this.announced} bytes`);
     }
     this.hash.update(chunk);
-    cb(null, chunk);
   }
 
-  digestHex(): string {
-    return this.hash.digest('hex');
+  /** Finishes the hash; throws INTEGRITY unless length and digest match what the upload promised. */
+  verify(expectedSha256: string | undefined): string {
+    const digest = this.hash.digest('hex');
+    if (this.announced !== undefined && this.bytes !== this.announced) {
+      throw new BackendError('INTEGRITY', `body has ${this.bytes} bytes, ${this.announced} announced`);
+    }
+    if (expectedSha256 !== undefined && !sameDigest(digest, expectedSha256)) {
+      throw new BackendError('INTEGRITY', `SHA-256 of the body is ${digest}, not the file name`);
+    }
+    return digest;
   }
 }
 
@@ -32,14 +35,4 @@ export function sameDigest(a: string, b: string): boolean {
   const ba = Buffer.from(a, 'utf8');
   const bb = Buffer.from(b, 'utf8');
   return ba.length === bb.length && timingSafeEqual(ba, bb);
-}
-
-/** Throws INTEGRITY unless the counted length and digest match what the upload promised. */
-export function assertUpload(counter: HashingCounter, digest: string, size: number | undefined, expected: string | undefined): void {
-  if (size !== undefined && counter.bytes !== size) {
-    throw new BackendError('INTEGRITY', `body has ${counter.bytes} bytes, ${size} announced`);
-  }
-  if (expected !== undefined && !sameDigest(digest, expected)) {
-    throw new BackendError('INTEGRITY', `SHA-256 of the body is ${digest}, not the file name`);
-  }
 }

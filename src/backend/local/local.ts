@@ -1,17 +1,17 @@
 // A restic repository in a local directory, in restic's own layout, so `restic -r /dir` opens it too.
 // Writes are create-only and crash-safe: temp file in <repo>/.rwm-tmp, fsync, link(2) (which never
 // replaces an existing file), unlink the temp, fsync the directory.
-import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, open, opendir, readdir, stat, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { link, mkdir, open, opendir, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Backend, Body, CallOptions, Capabilities, FileInfo, LoadOptions, SaveOptions, SaveResult } from '../backend.js';
 import { BackendError } from '../errors.js';
 import { describeHandle, expectedSha256, isId, type FileType, type Handle } from '../handle.js';
 import { handlePath, isSharded, shardNames } from '../layout.js';
-import { assertUpload, HashingCounter, sameDigest } from '../hashing.js';
+import { sameDigest, UploadDigest } from '../hashing.js';
+import { BatchWriter } from './batch-writer.js';
 import { errnoCode, mapFsError } from './fs-errors.js';
 import { sha256File } from './sha256-file.js';
 
@@ -44,27 +44,28 @@ export class LocalBackend implements Backend {
   }
 
   async save(h: Handle, body: Body, opts: SaveOptions = {}): Promise<SaveResult> {
-    const what = describeHandle(h);
-    const tmpDir = join(this.dir, TMP_DIR);
-    const tmp = join(tmpDir, `${randomBytes(12).toString('hex')}.tmp`);
+    const tmp = join(this.dir, TMP_DIR, `${randomBytes(12).toString('hex')}.tmp`);
     try {
-      await mkdir(tmpDir, { recursive: true, mode: 0o700 });
-      const fh = await open(tmp, 'wx', 0o600);
-      const counter = new HashingCounter(opts.size);
+      const fh = await openTemp(tmp);
       try {
-        const out = createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 1 << 20 });
-        await pipeline(Readable.from(body, { objectMode: false }), counter, out, opts.signal ? { signal: opts.signal } : {});
-        const digest = counter.digestHex();
-        assertUpload(counter, digest, opts.size, expectedSha256(h));
+        const digest = new UploadDigest(opts.size);
+        const out = new BatchWriter(fh);
+        for await (const chunk of body) {
+          opts.signal?.throwIfAborted();
+          digest.update(chunk);
+          await out.write(chunk);
+        }
+        await out.flush();
+        const sha256 = digest.verify(expectedSha256(h));
         await fh.sync();
         await fh.chmod(FILE_MODE);
         await fh.close();
-        return await this.publish(h, tmp, digest, counter.bytes);
+        return await this.publish(h, tmp, sha256, digest.bytes);
       } finally {
         await fh.close().catch(() => undefined);
       }
     } catch (err) {
-      throw mapFsError(err, `save ${what}`);
+      throw mapFsError(err, `save ${describeHandle(h)}`);
     } finally {
       await unlink(tmp).catch(() => undefined);
     }
@@ -151,6 +152,16 @@ export class LocalBackend implements Backend {
     } catch (err) {
       throw mapFsError(err, `remove ${describeHandle(h)}`);
     }
+  }
+}
+
+async function openTemp(tmp: string): Promise<FileHandle> {
+  try {
+    return await open(tmp, 'wx', 0o600);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+    await mkdir(join(tmp, '..'), { recursive: true, mode: 0o700 });
+    return await open(tmp, 'wx', 0o600);
   }
 }
 
