@@ -120,7 +120,9 @@ export function createApp(opts: AppOptions): RequestHandler {
         return;
       }
       res.setHeader('Allow', allowedMethods(route.kind).join(', '));
-      sendStatus(res, 405);
+      // restic never deletes config: an attempt is worth an audit event like any other delete
+      if (method === 'DELETE') refuse(who, res, 405, 'delete-refused', `${method} not allowed here`, typeLabel);
+      else sendStatus(res, 405);
       return;
     }
     const ctx: RequestContext = {
@@ -131,6 +133,10 @@ export function createApp(opts: AppOptions): RequestHandler {
     try {
       await handler(ctx);
     } catch (err) {
+      if (signal.aborted) {
+        logger.info({ method, path: rawUrl, user: auth.user }, 'client went away during the request; nothing stored');
+        return;
+      }
       if (res.headersSent) throw err;
       let failure = failureFor(err);
       // A list must never look like "no files": whatever went wrong, say so with a 500.

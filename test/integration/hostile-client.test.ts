@@ -63,7 +63,7 @@ describe('hostile client', () => {
   const cases: Case[] = [
     // deletes
     ...TYPES.filter((t) => t !== 'locks').map((t): Case => ({ name: `DELETE a ${t} file`, req: () => as('DELETE', path(t)), status: 403, audit: 'delete-refused' })),
-    { name: 'DELETE config', req: () => as('DELETE', '/alice/repo/config'), status: 405 },
+    { name: 'DELETE config', req: () => as('DELETE', '/alice/repo/config'), status: 405, audit: 'delete-refused' },
     { name: 'DELETE the repository', req: () => as('DELETE', '/alice/repo/'), status: 403, audit: 'delete-refused' },
     { name: 'DELETE the repository without trailing slash', req: () => as('DELETE', '/alice/repo'), status: 403, audit: 'delete-refused' },
     // overwrites
