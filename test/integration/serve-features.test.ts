@@ -97,6 +97,22 @@ describe('serve features', () => {
     await server.stop();
   });
 
+  test('--max-size caps what the whole server stores (counting what was there at start)', async () => {
+    const data = join(dir, 'maxsize');
+    const first = await startServer(data, ['--no-auth']);
+    await http('POST', `${first.url}r/?create=true`);
+    const a = randomBytes(3000);
+    assert.equal((await http('POST', `${first.url}r/data/${sha256hex(a)}`, a)).status, 200);
+    await first.stop();
+    const server = await startServer(data, ['--no-auth', '--max-size', '5000']);
+    const b = randomBytes(1500);
+    assert.equal((await http('POST', `${server.url}r/data/${sha256hex(b)}`, b)).status, 200);
+    const c = randomBytes(1500);
+    assert.equal((await http('POST', `${server.url}r/data/${sha256hex(c)}`, c)).status, 507);
+    await assert.rejects(access(join(data, 'r', 'data', sha256hex(c).slice(0, 2), sha256hex(c))));
+    await server.stop();
+  });
+
   test('--no-append-only lets a trusted host run forget --prune', async () => {
     const data = join(dir, 'trusted');
     const server = await startServer(data, ['--no-auth', '--no-append-only']);
