@@ -12,8 +12,9 @@ test('parses the range forms restic sends', () => {
 });
 
 test('refuses unsatisfiable and malformed ranges', () => {
-  for (const r of ['bytes=10-', 'bytes=5-2', 'bytes=abc', 'bytes=0-1,3-4', 'items=0-1', 'bytes=-', 'bytes=-0', 'bytes=99999999999999999999-']) {
+  for (const r of ['bytes=10-', 'bytes=5-2', 'bytes=abc', 'bytes=0-1,3-4', 'bytes=-', 'bytes=-0', 'bytes=99999999999999999999-']) {
     assert.equal(parseRange(r, 10), 'unsatisfiable', r);
   }
   assert.equal(parseRange('bytes=0-', 0), 'unsatisfiable');
+  assert.equal(parseRange('items=0-1', 10), 'none', 'unknown units are ignored');
 });

@@ -5,6 +5,8 @@ export type RangeResult = { readonly start: number; readonly end: number } | 'no
 /** Parses a single byte range against a file of `size` bytes; `end` is inclusive. */
 export function parseRange(header: string | undefined, size: number): RangeResult {
   if (header === undefined) return 'none';
+  // RFC 9110 §14.2: a range unit the server does not know is ignored (the whole file is sent)
+  if (!/^\s*bytes=/i.test(header)) return 'none';
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return 'unsatisfiable';
   const a = m[1] === '' ? undefined : Number(m[1]);
