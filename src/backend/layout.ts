@@ -9,11 +9,6 @@ export function handlePath(h: Handle): string[] {
   return [h.type, h.name];
 }
 
-/** Directory segments holding a type's files (data: its sub-directories hold the files). */
-export function typeDir(type: FileType): string[] {
-  return [type];
-}
-
 export function isSharded(type: FileType): boolean {
   return type === 'data';
 }
