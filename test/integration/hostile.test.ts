@@ -3,7 +3,7 @@
 // byte-for-byte unchanged, and (for refusals worth one) that an audit event names reason, method and
 // path. Requests node's HTTP client would refuse to send (or would normalise) go over raw sockets.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { auditEvents, removeDir, startServer, tempDir, type RunningServer } from '../helpers/server.js';
 import { treeDigest } from '../helpers/tree.js';
+import { sha256hex } from '../helpers/data.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -33,7 +34,6 @@ interface ExpectedAudit {
   readonly user?: string;
 }
 
-const sha256hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const basic = (user: string, password: string): Record<string, string> => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 const audit = (reason: string, method: string, path: string, user?: string): ExpectedAudit => (user === undefined ? { reason, method, path } : { reason, method, path, user });

@@ -110,19 +110,27 @@ export class LocalBackend implements Backend {
 
   async load(h: Handle, opts: LoadOptions = {}): Promise<Readable> {
     const offset = opts.offset ?? 0;
-    const info = await this.stat(h, opts);
-    if (offset > info.size || (offset > 0 && offset === info.size)) {
-      throw new BackendError('RANGE', `offset ${offset} beyond ${describeHandle(h)} (${info.size} bytes)`);
-    }
-    const end = opts.length === undefined ? info.size : Math.min(info.size, offset + opts.length);
+    let fh: FileHandle;
     try {
-      const fh = await open(this.filePath(h), 'r');
+      fh = await open(this.filePath(h), 'r');
+    } catch (err) {
+      throw mapFsError(err, `load ${describeHandle(h)}`);
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new BackendError('NOT_FOUND', `${describeHandle(h)}: not a file`);
+      const size = st.size;
+      if (offset > size || (offset > 0 && offset === size)) {
+        throw new BackendError('RANGE', `offset ${offset} beyond ${describeHandle(h)} (${size} bytes)`);
+      }
+      const end = opts.length === undefined ? size : Math.min(size, offset + opts.length);
       if (end === offset) {
         await fh.close();
         return Readable.from([]);
       }
       return createReadStream('', { fd: fh, start: offset, end: end - 1, highWaterMark: 1 << 20 });
     } catch (err) {
+      await fh.close().catch(() => undefined);
       throw mapFsError(err, `load ${describeHandle(h)}`);
     }
   }
