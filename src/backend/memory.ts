@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Backend, Body, CallOptions, Capabilities, FileInfo, LoadOptions, SaveOptions, SaveResult, Store } from './backend.js';
 import { BackendError } from './errors.js';
-import { describeHandle, expectedSha256, type FileType, type Handle } from './handle.js';
+import { describeHandle, expectedSha256, FILE_TYPES, type FileType, type Handle } from './handle.js';
 import { handlePath } from './layout.js';
 import { sameDigest, UploadDigest } from './hashing.js';
 
@@ -88,7 +88,7 @@ export class MemoryStore implements Store {
     let total = 0;
     for (const [key, repo] of this.repos) {
       if (prefix.length > 0 && key !== prefix.join('/') && !key.startsWith(`${prefix.join('/')}/`)) continue;
-      for (const t of ['data', 'keys', 'locks', 'snapshots', 'index'] as const) for await (const f of repo.list(t)) total += f.size;
+      for (const t of FILE_TYPES) for await (const f of repo.list(t)) total += f.size;
     }
     return total;
   }
