@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests run against: the real restic and rclone, and htpasswd
-# (apache2-utils) to write rest-server-style credential files, and OpenSSH for the forced-command test. Idempotent; needs root (or sudo).
+# (apache2-utils) to write rest-server-style credential files, OpenSSH for the forced-command test,
+# and Ceph (mon, osd, radosgw) for the S3 test server (scripts/s3-test-server.sh). Idempotent; needs root (or sudo).
 set -euo pipefail
-PKGS=(restic rclone apache2-utils openssl openssh-server openssh-client)
+PKGS=(restic rclone apache2-utils openssl openssh-server openssh-client curl ceph-mon ceph-osd radosgw ceph-common uuid-runtime)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -11,7 +12,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 restic version
 rclone version | head -n 1
+ceph --version

@@ -14,13 +14,15 @@ function stopSignal(): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The pinned AWS SDK supports Node 20; its notice about future releases is not for rwm's users.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const program = new Command('rwm')
     .description('rwm keeps restic backups alive when the backed-up machine is taken over')
     .version(version)
     .exitOverride()
     .showHelpAfterError()
     .addHelpText('after', EXIT_HELP);
-  registerServe(program, () => ({ stdin: process.stdin, stdout: process.stdout, stopSignal: stopSignal() }));
+  registerServe(program, () => ({ stdin: process.stdin, stdout: process.stdout, stopSignal: stopSignal(), env: process.env }));
   try {
     await program.parseAsync(argv);
     return EXIT.OK;

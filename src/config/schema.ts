@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { parseRepoPath } from '../backend/repo-path.js';
 import { parseSize } from '../util/size.js';
+import { BUCKET_RE, normalisePrefix } from '../backend/s3/settings.js';
 
 const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
   try {
@@ -28,7 +29,33 @@ export const userRuleSchema = z.strictObject({
   maxSize: size.optional(),
 });
 
+/** `serve.s3`: store the repositories in an S3 bucket instead of --path. Flags and AWS_* variables win. */
+export const s3SectionSchema = z
+  .strictObject({
+    bucket: z.string().regex(BUCKET_RE, 'bucket names have 3-63 characters: lowercase letters, digits, "." and "-"'),
+    prefix: z
+      .string()
+      .default('')
+      .transform((v, ctx) => {
+        try {
+          return normalisePrefix(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+    endpoint: z.url({ protocol: /^https?$/, error: 'endpoint must be an http:// or https:// URL' }).optional(),
+    region: z.string().min(1).optional(),
+    bucketLookup: z.enum(['auto', 'path', 'dns']).optional(),
+    accessKeyId: z.string().min(1).optional(),
+    secretAccessKey: z.string().min(1).optional(),
+    sessionToken: z.string().min(1).optional(),
+    bucketOwnerFullControl: z.boolean().optional(),
+  })
+  .refine((v) => (v.accessKeyId === undefined) === (v.secretAccessKey === undefined), { message: 'accessKeyId and secretAccessKey must be given together' });
+
 export const serveSectionSchema = z.strictObject({
+  s3: s3SectionSchema.optional(),
   users: z.record(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, 'user names may use letters, digits, ".", "_" and "-"'), userRuleSchema).default({}),
 });
 
@@ -38,3 +65,4 @@ export const configSchema = z.strictObject({
 
 export type RwmConfig = z.infer<typeof configSchema>;
 export type UserRuleConfig = z.infer<typeof userRuleSchema>;
+export type S3SectionConfig = z.infer<typeof s3SectionSchema>;

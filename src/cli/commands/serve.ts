@@ -5,7 +5,10 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
+import type { Store } from '../../backend/backend.js';
 import { LocalStore } from '../../backend/local/store.js';
+import { S3Store } from '../../backend/s3/store.js';
+import type { S3Settings } from '../../backend/s3/settings.js';
 import { parseRepoPath } from '../../backend/repo-path.js';
 import { Htpasswd } from '../../auth/htpasswd.js';
 import { loadConfig } from '../../config/load.js';
@@ -16,6 +19,7 @@ import { serveStdio } from '../../rest/transport/stdio.js';
 import { parseSize } from '../../util/size.js';
 import { createAccessLog, createLogger } from '../logger.js';
 import { EXIT, EXIT_HELP, UserError } from '../exit.js';
+import { resolveS3Settings } from '../s3-settings.js';
 
 export interface ServeOptions {
   path: string;
@@ -35,6 +39,13 @@ export interface ServeOptions {
   logLevel?: string;
   config?: string;
   stdio: boolean;
+  s3?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
+  s3BucketLookup?: string;
+  s3Acl?: boolean;
+  /** Where --path came from ('default', 'env', 'cli'): --path and S3 together are an error. */
+  pathSource?: string;
 }
 
 export interface ServeDeps {
@@ -43,6 +54,7 @@ export interface ServeDeps {
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
   readonly stopSignal: Promise<void>;
   readonly onListening?: (url: string) => void;
+  readonly env: NodeJS.ProcessEnv;
 }
 
 export function registerServe(program: Command, deps: () => ServeDeps): void {
@@ -68,25 +80,35 @@ export function registerServe(program: Command, deps: () => ServeDeps): void {
     .option('--log-level <level>', 'log level for stderr: fatal, error, warn, info, debug (default: info; warn with --stdio)')
     .option('--config <file>', 'rwm config file (YAML) with per-user rules')
     .option('--stdio', 'serve HTTP/2 on stdin/stdout (for restic -o rclone.program=..., or an SSH forced command)', false)
+    .option('--s3 <bucket[/prefix]>', 'store the repositories in this S3 bucket instead of --path (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or serve.s3 in --config)')
+    .option('--s3-endpoint <url>', 'S3 endpoint, e.g. https://s3.example.com (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, or AWS)')
+    .option('--s3-region <region>', 'S3 region (default: AWS_REGION, else us-east-1)')
+    .option('--s3-bucket-lookup <mode>', 'auto (path-style with --s3-endpoint), path or dns')
+    .option('--no-s3-acl', 'do not upload with the ACL bucket-owner-full-control (for S3 servers that refuse ACLs)')
     .addOption(new Option('--b2-hard-delete', 'accepted for compatibility with restic\'s rclone backend; ignored').hideHelp())
     .addHelpText('after', `
 Examples:
   rwm serve --path /srv/restic --htpasswd-file /etc/rwm/htpasswd
   restic -r rest:http://user:pass@127.0.0.1:8000/user/repo init
   rwm serve --stdio --path /srv/restic/host1            # as an SSH forced command
+  AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... rwm serve --s3 backups/restic --s3-endpoint https://s3.example.com --htpasswd-file /etc/rwm/htpasswd
+  rwm serve --stdio --s3 backups/hosts/host1 --config /etc/rwm/rwm.yaml   # forced command; keys in the config file
   restic -r rclone:repo -o rclone.program="rwm" init   # restic runs "rwm serve restic --stdio ... repo"
   restic -r rclone:repo -o rclone.program="rwm" -o rclone.args="serve --stdio --path /srv/restic" init   # /srv/restic/repo
 ${EXIT_HELP}`)
-    .action(async (args: string[], opts: ServeOptions) => {
-      await runServe(args, opts, deps());
+    .action(async (args: string[], opts: ServeOptions, cmd: Command) => {
+      const { s3Acl, ...rest } = opts;
+      const acl = cmd.getOptionValueSource('s3Acl') === 'cli' && s3Acl !== undefined ? { s3Acl } : {};
+      await runServe(args, { ...rest, ...acl, pathSource: cmd.getOptionValueSource('path') ?? 'default' }, deps());
     });
 }
 
-async function readTls(opts: ServeOptions): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+async function readTls(opts: ServeOptions, s3: boolean): Promise<{ cert: Buffer; key: Buffer } | undefined> {
   if (!opts.tls) {
     if (opts.tlsCert !== undefined || opts.tlsKey !== undefined) throw new UserError('--tls-cert and --tls-key need --tls');
     return undefined;
   }
+  if (s3 && (opts.tlsCert === undefined || opts.tlsKey === undefined)) throw new UserError('with --s3, give the TLS files explicitly: --tls-cert FILE --tls-key FILE');
   const certPath = opts.tlsCert ?? join(opts.path, 'public_key');
   const keyPath = opts.tlsKey ?? join(opts.path, 'private_key');
   try {
@@ -109,8 +131,9 @@ export function stdioRepoSegments(args: readonly string[]): string[] {
   }
 }
 
-async function openHtpasswd(opts: ServeOptions, logger: Logger): Promise<Htpasswd | undefined> {
+async function openHtpasswd(opts: ServeOptions, logger: Logger, s3: boolean): Promise<Htpasswd | undefined> {
   if (!opts.auth) return undefined;
+  if (s3 && opts.htpasswdFile === undefined) throw new UserError('with --s3, give the credentials file explicitly: --htpasswd-file FILE (or run with --no-auth)');
   const file = opts.htpasswdFile ?? join(opts.path, '.htpasswd');
   if (!existsSync(file)) {
     throw new UserError(`no htpasswd file at ${file}: create one with "htpasswd -B -c ${file} USER", or run with --no-auth`);
@@ -124,6 +147,10 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
   const logger = createLogger(opts.logLevel ?? (opts.stdio ? 'warn' : 'info'));
   const { config, warnings } = await loadConfig(opts.config);
   for (const w of warnings) logger.warn(w);
+  const s3 = resolveS3Settings(opts, deps.env, config.serve.s3);
+  if (s3 !== undefined && opts.pathSource !== undefined && opts.pathSource !== 'default') {
+    throw new UserError(`--path (or RWM_PATH) and S3 storage (${opts.s3 !== undefined ? '--s3' : 'serve.s3 in the config'}) cannot be used together`);
+  }
   const maxSize = opts.maxSize === undefined ? undefined : parseSizeFlag('--max-size', opts.maxSize);
   const maxUploadSize = parseSizeFlag('--max-upload-size', opts.maxUploadSize);
   const common = {
@@ -141,11 +168,16 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
     if (deps.stdin.isTTY || deps.stdout.isTTY) throw new UserError('--stdio speaks HTTP/2 on stdin/stdout and refuses to run on a terminal');
     if (opts.log === '-') throw new UserError('--log - would write to stdout, which is the protocol in --stdio mode');
     if (opts.privateRepos) throw new UserError('--private-repos needs authenticated users; in --stdio mode SSH authenticates, so serve the user\'s own --path instead');
-    const root = join(resolve(opts.path), ...stdioRepoSegments(args));
-    const handler = createServeHandler({ ...common, store: new LocalStore(root), htpasswd: undefined, privateRepos: false, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
-    logger.info({ root, appendOnly: opts.appendOnly }, 'serving restic REST over stdio (HTTP/2)');
-    await Promise.race([serveStdio(handler, { input: deps.stdin, output: deps.stdout }), deps.stopSignal]);
-    logger.info('stdio session closed');
+    const segments = stdioRepoSegments(args);
+    const store = s3 === undefined ? new LocalStore(join(resolve(opts.path), ...segments)) : await openS3({ ...s3, prefix: [s3.prefix, ...segments].filter((p) => p !== '').join('/') });
+    try {
+      const handler = createServeHandler({ ...common, store, htpasswd: undefined, privateRepos: false, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
+      logger.info({ root: store.location, appendOnly: opts.appendOnly }, 'serving restic REST over stdio (HTTP/2)');
+      await Promise.race([serveStdio(handler, { input: deps.stdin, output: deps.stdout }), deps.stopSignal]);
+      logger.info('stdio session closed');
+    } finally {
+      await store.close();
+    }
     return;
   }
 
@@ -156,20 +188,29 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
   } catch (err) {
     throw new UserError((err as Error).message, undefined, { cause: err });
   }
-  const htpasswd = await openHtpasswd(opts, logger);
-  const tls = await readTls(opts);
-  const store = new LocalStore(opts.path);
+  const htpasswd = await openHtpasswd(opts, logger, s3 !== undefined);
+  const tls = await readTls(opts, s3 !== undefined);
+  const store: Store = s3 === undefined ? new LocalStore(opts.path) : await openS3(s3);
   const handler = createServeHandler({ ...common, store, htpasswd, privateRepos: opts.privateRepos, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
   const listening = await listenTcp(handler, opts.listen, tls).catch((err: unknown) => {
     throw new UserError(`cannot listen on ${opts.listen}: ${(err as Error).message}`, EXIT.FAILURE, { cause: err });
   });
-  logger.info({ url: listening.url, path: store.root, appendOnly: opts.appendOnly, auth: opts.auth, privateRepos: opts.privateRepos }, 'rwm serve listening');
+  logger.info({ url: listening.url, path: store.location, appendOnly: opts.appendOnly, auth: opts.auth, privateRepos: opts.privateRepos }, 'rwm serve listening');
   if (!opts.auth) logger.warn('authentication is disabled (--no-auth)');
   if (!opts.appendOnly) logger.warn('append-only mode is OFF: clients may delete files');
   deps.onListening?.(listening.url);
   await deps.stopSignal;
   logger.info('shutting down');
   await listening.close();
+  await store.close();
+}
+
+async function openS3(settings: S3Settings): Promise<S3Store> {
+  try {
+    return await S3Store.open(settings);
+  } catch (err) {
+    throw new UserError((err as Error).message, EXIT.FAILURE, { cause: err });
+  }
 }
 
 function parseSizeFlag(flag: string, value: string): number {

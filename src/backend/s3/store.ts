@@ -1,0 +1,62 @@
+// Many restic repositories in one S3 bucket: repository /a/b is stored under `<prefix>/a/b/`.
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import type { Backend, CallOptions, Store } from '../backend.js';
+import { BackendError } from '../errors.js';
+import { assertRepoSegments } from '../repo-path.js';
+import { createS3Clients } from './client.js';
+import { s3Name, s3Status } from './errors.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { prefixUsage, S3_CAPABILITIES, S3Backend, type S3Context } from './s3.js';
+import { describeS3, type S3Settings } from './settings.js';
+
+export class S3Store implements Store {
+  readonly capabilities = S3_CAPABILITIES;
+
+  private constructor(
+    private readonly ctx: S3Context,
+    readonly prefix: string,
+  ) {}
+
+  /** Connects and checks that the bucket exists and the credentials may use it. */
+  static async open(settings: S3Settings, opts: CallOptions = {}): Promise<S3Store> {
+    const clients = createS3Clients(settings);
+    const describe = describeS3(settings);
+    try {
+      await clients.client.send(new HeadBucketCommand({ Bucket: settings.bucket }), opts.signal ? { abortSignal: opts.signal } : {});
+    } catch (err) {
+      clients.destroy();
+      const status = s3Status(err);
+      const why =
+        status === 404
+          ? `bucket "${settings.bucket}" does not exist (create it with the admin account)`
+          : status === 403 || status === 401
+            ? `access to bucket "${settings.bucket}" denied: check the credentials`
+            : `cannot reach S3 (${s3Name(err)}${status === undefined ? '' : ` ${status}`})`;
+      throw new BackendError('UNAVAILABLE', `${describe}: ${why}`, { cause: err });
+    }
+    return new S3Store({ clients, bucket: settings.bucket, acl: settings.bucketOwnerFullControl, writes: new KeyedMutex(), describe }, settings.prefix);
+  }
+
+  get location(): string {
+    return this.ctx.describe;
+  }
+
+  /** The key prefix of a repository: '' or ending in '/'. */
+  rootOf(segments: readonly string[]): string {
+    assertRepoSegments(segments);
+    const parts = [...(this.prefix === '' ? [] : [this.prefix]), ...segments];
+    return parts.length === 0 ? '' : `${parts.join('/')}/`;
+  }
+
+  repo(segments: readonly string[]): Backend {
+    return new S3Backend(this.ctx, this.rootOf(segments));
+  }
+
+  async usage(prefix: readonly string[], opts?: CallOptions): Promise<number> {
+    return prefixUsage(this.ctx, this.rootOf(prefix), opts);
+  }
+
+  async close(): Promise<void> {
+    this.ctx.clients.destroy();
+  }
+}
