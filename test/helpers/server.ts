@@ -25,9 +25,13 @@ export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
-/** Starts the server with `--path path --listen 127.0.0.1:0` plus extra args; resolves once it listens. */
+/**
+ * Starts the server with `--path path --listen 127.0.0.1:0` plus extra args; resolves once it listens.
+ * With path '' no --path is passed (for S3 storage: give `--s3 ...` in extraArgs and the keys in env).
+ */
 export async function startServer(path: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--path', path, '--listen', '127.0.0.1:0', ...extraArgs], {
+  const pathArgs = path === '' ? [] : ['--path', path];
+  const proc = spawn(process.execPath, [CLI, 'serve', ...pathArgs, '--listen', '127.0.0.1:0', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { PATH: process.env.PATH, ...env },
   });
