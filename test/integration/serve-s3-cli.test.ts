@@ -1,0 +1,83 @@
+// `rwm serve` with S3 storage from the command line: start-up errors are clear (usage errors exit 2,
+// an unusable bucket exits 1), and the bucket, prefix and keys can come from the config file alone.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { CLI, removeDir, startServer, tempDir } from '../helpers/server.js';
+import { http } from '../helpers/data.js';
+import { bucketName, createBucket, deleteBucket, s3TestEnv, testClient } from '../helpers/s3.js';
+
+const env = s3TestEnv();
+
+describe('rwm serve --s3 on the command line', () => {
+  const bucket = bucketName();
+  let dir: string;
+  before(async () => {
+    dir = await tempDir();
+    await createBucket(env, bucket, { versioned: true, grantBackup: true });
+  });
+  after(async () => {
+    await deleteBucket(env, bucket);
+    await removeDir(dir);
+  });
+
+  const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): ReturnType<typeof spawnSync> =>
+    spawnSync(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', ...args], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH, ...extraEnv } });
+  const keys = { AWS_ACCESS_KEY_ID: env.backup.accessKeyId, AWS_SECRET_ACCESS_KEY: env.backup.secretAccessKey };
+
+  test('usage errors exit 2, an unusable bucket exits 1, and both say why', () => {
+    const both = run(['--s3', bucket, '--path', dir, '--no-auth', '--s3-endpoint', env.endpoint], keys);
+    assert.equal(both.status, 2);
+    assert.match(String(both.stderr), /--path .* cannot be used together/);
+    const noAuth = run(['--s3', bucket, '--s3-endpoint', env.endpoint], keys);
+    assert.equal(noAuth.status, 2);
+    assert.match(String(noAuth.stderr), /--htpasswd-file/);
+    const badBucket = run(['--s3', 'Not_A_Bucket', '--no-auth', '--s3-endpoint', env.endpoint], keys);
+    assert.equal(badBucket.status, 2);
+    assert.match(String(badBucket.stderr), /invalid S3 bucket name/);
+    const missing = run(['--s3', `${bucket}-missing`, '--no-auth', '--s3-endpoint', env.endpoint], keys);
+    assert.equal(missing.status, 1);
+    assert.match(String(missing.stderr), /does not exist/);
+    const wrongKey = run(['--s3', bucket, '--no-auth', '--s3-endpoint', env.endpoint], { ...keys, AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
+    assert.equal(wrongKey.status, 1);
+    assert.match(String(wrongKey.stderr), /denied/);
+    assert.doesNotMatch(String(wrongKey.stderr), /not-the-secret/, 'secrets never reach the output');
+  });
+
+  test('bucket, prefix, endpoint and keys from the config file; files land under the prefix', async () => {
+    const cfg = join(dir, 'rwm.yaml');
+    await writeFile(
+      cfg,
+      [
+        'serve:',
+        '  s3:',
+        `    bucket: ${bucket}`,
+        '    prefix: from-config/',
+        `    endpoint: ${env.endpoint}`,
+        `    accessKeyId: ${env.backup.accessKeyId}`,
+        `    secretAccessKey: ${env.backup.secretAccessKey}`,
+        '',
+      ].join('\n'),
+    );
+    await chmod(cfg, 0o600);
+    const server = await startServer('', ['--config', cfg, '--no-auth']);
+    try {
+      assert.ok(!server.logs.some((l) => JSON.stringify(l).includes(env.backup.secretAccessKey)), 'the secret is not logged');
+      const r = await http('POST', `${server.url}host1/config`, Buffer.from('a config'));
+      assert.equal(r.status, 200);
+      const admin = testClient(env);
+      try {
+        const head = await admin.send(new HeadObjectCommand({ Bucket: bucket, Key: 'from-config/host1/config' }));
+        assert.equal(head.ContentLength, 8);
+      } finally {
+        admin.destroy();
+      }
+      assert.equal((await http('POST', `${server.url}host1/config`, Buffer.from('another'))).status, 403, 'config is never replaced');
+    } finally {
+      await server.stop();
+    }
+  });
+});
