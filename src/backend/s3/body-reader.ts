@@ -1,30 +1,34 @@
 // Pulls an upload body chunk by chunk while hashing it (SHA-256 for the name check, MD5 to compare
 // with S3 ETags), so the S3 upload code can read some, send some, and stop at any point.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Body } from '../backend.js';
 import { UploadDigest } from '../hashing.js';
 
 export interface FinishedBody {
   readonly sha256: string;
-  readonly md5: string;
+  /** Only when asked for (small bodies and comparisons): MD5 costs as much CPU as SHA-256. */
+  readonly md5: string | undefined;
   readonly bytes: number;
 }
 
 export class BodyReader {
   private readonly it: AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
   private readonly sha: UploadDigest;
-  private readonly md5 = createHash('md5');
+  private readonly md5: Hash | undefined;
   private ended = false;
   private finished: FinishedBody | undefined;
   private queue: Promise<void> = Promise.resolve();
+  private readonly signal: AbortSignal | undefined;
 
   constructor(
     body: Body,
     size: number | undefined,
-    private readonly signal?: AbortSignal,
+    opts: { readonly md5: boolean; readonly signal?: AbortSignal | undefined },
   ) {
     this.it = Symbol.asyncIterator in body ? body[Symbol.asyncIterator]() : body[Symbol.iterator]();
     this.sha = new UploadDigest(size);
+    this.md5 = opts.md5 ? createHash('md5') : undefined;
+    this.signal = opts.signal;
   }
 
   get bytes(): number {
@@ -55,7 +59,7 @@ export class BodyReader {
       return undefined;
     }
     this.sha.update(r.value);
-    this.md5.update(r.value);
+    this.md5?.update(r.value);
     return r.value;
   }
 
@@ -79,7 +83,7 @@ export class BodyReader {
   /** After the end: checks length and (unless undefined) the expected SHA-256. Throws INTEGRITY. */
   finish(expectedSha256: string | undefined): FinishedBody {
     if (!this.ended) throw new Error('BodyReader.finish before the end of the body');
-    this.finished ??= { sha256: this.sha.verify(expectedSha256), md5: this.md5.digest('hex'), bytes: this.sha.bytes };
+    this.finished ??= { sha256: this.sha.verify(expectedSha256), md5: this.md5?.digest('hex'), bytes: this.sha.bytes };
     return this.finished;
   }
 }

@@ -66,8 +66,10 @@ export class S3Backend implements Backend {
   private async saveOnce(h: Handle, key: string, body: Body, opts: SaveOptions): Promise<SaveResult> {
     const what = `save ${describeHandle(h)}`;
     const expected = expectedSha256(h);
-    const reader = new BodyReader(body, opts.size, opts.signal);
     const existing = await this.head(key, opts);
+    // MD5 is needed for Content-MD5 on small bodies and to compare with an existing object's ETag.
+    const streamed = existing === undefined && opts.size !== undefined && opts.size > SMALL_BODY;
+    const reader = new BodyReader(body, opts.size, { md5: !streamed, signal: opts.signal });
     if (existing !== undefined) {
       await reader.drain();
       return this.compareExisting(h, key, existing, reader.finish(expected), opts);
@@ -83,7 +85,7 @@ export class S3Backend implements Backend {
       signal: opts.signal,
     };
     try {
-      if (opts.size !== undefined && opts.size > SMALL_BODY) {
+      if (streamed) {
         await putStream(t, reader, opts.size);
         return 'created';
       }
@@ -92,6 +94,7 @@ export class S3Backend implements Backend {
       const more = await reader.next(); // with a known size, a longer body throws INTEGRITY here
       if (more === undefined) {
         const fin = reader.finish(expected);
+        if (fin.md5 === undefined) throw new Error('BodyReader was created without MD5 for a small body');
         await putBuffer(t, first, fin.md5);
         return 'created';
       }
@@ -112,7 +115,7 @@ export class S3Backend implements Backend {
   private async compareExisting(h: Handle, key: string, head: Head, body: FinishedBody, opts: CallOptions): Promise<SaveResult> {
     const refuse = (): BackendError => new BackendError('ALREADY_EXISTS', `${describeHandle(h)} exists with different content`);
     if (head.size !== body.bytes) throw refuse();
-    if (head.etag !== undefined && sameDigest(head.etag, body.md5)) return 'existed';
+    if (head.etag !== undefined && body.md5 !== undefined && sameDigest(head.etag, body.md5)) return 'existed';
     // Multipart or encrypted objects have ETags that are not the MD5: read the stored bytes.
     const stored = await this.sha256Of(h, key, opts);
     if (sameDigest(stored, body.sha256)) return 'existed';
