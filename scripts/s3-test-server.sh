@@ -11,6 +11,10 @@
 #   scripts/s3-test-server.sh status [DIR]     report daemons and S3 endpoint; exit 1 if not up
 #   scripts/s3-test-server.sh env [DIR]        print DIR/env again
 #   scripts/s3-test-server.sh gc [DIR]         run RGW garbage collection now (frees deleted data)
+#   scripts/s3-test-server.sh rgw-stop [DIR]   stop only radosgw (S3 connections are refused; mon,
+#                                              osd and the data stay); for outage tests
+#   scripts/s3-test-server.sh rgw-start [DIR]  start radosgw again (same conf, port, users, data)
+#                                              and wait until it answers HTTP
 #
 #   eval "$(scripts/s3-test-server.sh start)"   # then AWS_ENDPOINT_URL, RWM_S3_* are set
 #
@@ -154,34 +158,46 @@ wait_gone() {
   ! alive "$1"
 }
 
-stop_daemons() {
-  local name pid i grace=${RWM_S3_STOP_GRACE:-10}
-  for ((i = ${#DAEMONS[@]} - 1; i >= 0; i--)); do
-    name=${DAEMONS[i]}
-    if pid=$(daemon_pid "$name"); then
-      if [ "$name" = osd.0 ] && [ "$(conf_get osd_objectstore)" = memstore ]; then
-        # A memstore OSD writes its whole RAM contents into DIR on a clean shutdown; the data
-        # is thrown away anyway, so don't wait for that.
-        kill -KILL "$pid" 2>/dev/null || true
-      elif [ "$name" = rgw ] && [ -n "$(conf_get rgw_lc_debug_interval)" ]; then
-        # With rgw_lc_debug_interval set, radosgw 16.2 hangs on SIGTERM once lifecycle has run.
-        kill -KILL "$pid" 2>/dev/null || true
-      else
-        kill -TERM "$pid" 2>/dev/null || true
-      fi
-      if ! wait_gone "$pid" $((grace * 10)); then
-        [ "$grace" -eq 0 ] || log "$name (pid $pid) still running after ${grace}s, sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        wait_gone "$pid" 50 || log "$name (pid $pid) did not die"
-      fi
+# stop_daemon NAME: stop daemon NAME if it runs (SIGTERM, SIGKILL after the grace period) and
+# remove its pid file.
+stop_daemon() {
+  local name=$1 pid grace=${RWM_S3_STOP_GRACE:-10}
+  if pid=$(daemon_pid "$name"); then
+    if [ "$name" = osd.0 ] && [ "$(conf_get osd_objectstore)" = memstore ]; then
+      # A memstore OSD writes its whole RAM contents into DIR on a clean shutdown; the data
+      # is thrown away anyway, so don't wait for that.
+      kill -KILL "$pid" 2>/dev/null || true
+    elif [ "$name" = rgw ] && [ -n "$(conf_get rgw_lc_debug_interval)" ]; then
+      # With rgw_lc_debug_interval set, radosgw 16.2 hangs on SIGTERM once lifecycle has run.
+      kill -KILL "$pid" 2>/dev/null || true
+    else
+      kill -TERM "$pid" 2>/dev/null || true
     fi
-    rm -f "$(pidfile "$name")"
+    if ! wait_gone "$pid" $((grace * 10)); then
+      [ "$grace" -eq 0 ] || log "$name (pid $pid) still running after ${grace}s, sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_gone "$pid" 50 || log "$name (pid $pid) did not die"
+    fi
+  fi
+  rm -f "$(pidfile "$name")"
+}
+
+stop_daemons() {
+  local i
+  for ((i = ${#DAEMONS[@]} - 1; i >= 0; i--)); do
+    stop_daemon "${DAEMONS[i]}"
   done
 }
 
 conf_get() {
   [ -f "$CONF" ] || return 0
   sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$CONF" | head -n 1
+}
+
+# Sets PORT to the RGW port written in DIR's ceph.conf (RWM_S3_PORT, or 7480, if none is).
+port_from_conf() {
+  PORT=$(conf_get rgw_frontends | sed -n 's/.*endpoint=127\.0\.0\.1:\([0-9]*\).*/\1/p')
+  PORT=${PORT:-${RWM_S3_PORT:-7480}}
 }
 
 # Remove DIR, but only if it is ours (has the marker) or empty.
@@ -450,8 +466,7 @@ status() {
       ok=1
     fi
   done
-  PORT=$(conf_get rgw_frontends | sed -n 's/.*endpoint=127\.0\.0\.1:\([0-9]*\).*/\1/p')
-  PORT=${PORT:-${RWM_S3_PORT:-7480}}
+  port_from_conf
   if rgw_answers; then
     echo "s3: http://127.0.0.1:$PORT answers"
   else
@@ -462,6 +477,63 @@ status() {
     echo "osd: $(ceph_ osd stat 2>&1 || true)"
   fi
   return "$ok"
+}
+
+# The cluster in DIR must have been started by `start` (for rgw-stop and rgw-start).
+need_cluster() {
+  if [ ! -f "$DIR/$MARKER" ] || [ ! -f "$CONF" ]; then
+    die "no cluster at $DIR (not started by this script?)"
+  fi
+}
+
+rgw_stop() {
+  need_cluster
+  local pid
+  if ! pid=$(daemon_pid rgw); then
+    rm -f "$(pidfile rgw)"
+    log "radosgw is not running ($DIR)"
+    return 0
+  fi
+  stop_daemon rgw
+  port_from_conf
+  log "stopped radosgw (pid $pid); 127.0.0.1:$PORT refuses connections, mon and osd still run"
+}
+
+# If rgw-start fails (timeout, radosgw exits, Ctrl-C), show radosgw's logs and stop it again;
+# mon and osd are left alone.
+on_rgw_start_exit() {
+  local rc=$?
+  trap - EXIT
+  set +e
+  [ "$rc" -ne 0 ] || rc=1
+  show_logs rgw
+  log "rgw-start failed; stopping radosgw (logs kept in $DIR/log)"
+  stop_daemon rgw
+  exit "$rc"
+}
+
+rgw_start() {
+  need_cluster
+  port_from_conf
+  if daemon_pid rgw >/dev/null; then
+    rgw_answers || die "radosgw is running but 127.0.0.1:$PORT does not answer"
+    log "radosgw is already running: http://127.0.0.1:$PORT"
+    return 0
+  fi
+  local name
+  for name in mon.a osd.0; do
+    daemon_pid "$name" >/dev/null || die "$name is not running; start the whole cluster with: $0 start $DIR"
+  done
+  port_in_use "$PORT" && die "port 127.0.0.1:$PORT is already in use"
+  trap on_rgw_start_exit EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  local t0=$EPOCHREALTIME
+  log "starting radosgw on 127.0.0.1:$PORT"
+  launch rgw radosgw -c "$CONF" -n "$RGW_NAME" -f
+  wait_for rgw "radosgw to answer HTTP on 127.0.0.1:$PORT" rgw_answers
+  trap - EXIT INT TERM
+  log "radosgw ready in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')s: http://127.0.0.1:$PORT"
 }
 
 main() {
@@ -481,6 +553,8 @@ main() {
       set_dir "${1:-}"
       rgwadmin gc process --include-all
       ;;
+    rgw-stop) set_dir "${1:-}"; rgw_stop ;;
+    rgw-start) set_dir "${1:-}"; rgw_start ;;
     -h | --help | help) usage ;;
     *) usage ;;
   esac

@@ -139,8 +139,9 @@ export function createApp(opts: AppOptions): RequestHandler {
       }
       if (res.headersSent) throw err;
       let failure = failureFor(err);
-      // A list must never look like "no files": whatever went wrong, say so with a 500.
-      if (route.kind === 'list') failure = { status: 500, message: 'internal server error' };
+      // A list must never look like "no files" (a 404 once let `restic prune` wipe a repository):
+      // any failure that is not already a server error becomes a 500; "storage unavailable" stays 503.
+      if (route.kind === 'list' && failure.status < 500) failure = { status: 500, message: 'internal server error' };
       if (failure.status >= 500) logger.error({ err, method, path: rawUrl, user: auth.user }, 'request failed');
       if (failure.auditReason !== undefined) {
         const reason = method === 'DELETE' && failure.status === 403 ? 'delete-refused' : failure.auditReason;
