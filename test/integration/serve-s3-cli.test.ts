@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CLI, removeDir, startServer, tempDir } from '../helpers/server.js';
-import { http } from '../helpers/data.js';
+import { http, sha256hex } from '../helpers/data.js';
 import { bucketName, createBucket, deleteBucket, s3TestEnv, testClient } from '../helpers/s3.js';
 
 const env = s3TestEnv();
@@ -76,6 +76,24 @@ describe('rwm serve --s3 on the command line', () => {
         admin.destroy();
       }
       assert.equal((await http('POST', `${server.url}host1/config`, Buffer.from('another'))).status, 403, 'config is never replaced');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('--max-size counts what is already in the bucket', async () => {
+    const admin = testClient(env);
+    try {
+      await admin.send(new PutObjectCommand({ Bucket: bucket, Key: 'quota/old/data/00/x', Body: Buffer.alloc(6000) }));
+    } finally {
+      admin.destroy();
+    }
+    const server = await startServer('', ['--s3', `${bucket}/quota`, '--s3-endpoint', env.endpoint, '--no-auth', '--max-size', '10000'], keys);
+    try {
+      const small = Buffer.alloc(3000, 1);
+      assert.equal((await http('POST', `${server.url}r/keys/${sha256hex(small)}`, small)).status, 200);
+      const more = Buffer.alloc(3000, 2);
+      assert.equal((await http('POST', `${server.url}r/keys/${sha256hex(more)}`, more)).status, 507, '6000 + 3000 + 3000 > 10000');
     } finally {
       await server.stop();
     }
