@@ -5,8 +5,8 @@ import { decideAccess, type AccessConfig } from './access.js';
 const base: AccessConfig = { privateRepos: false, appendOnly: true, users: new Map() };
 
 test('without private repos any user reaches any repository, append-only by default', () => {
-  assert.deepEqual(decideAccess(base, 'alice', ['bob', 'x']), { allowed: true, appendOnly: true, quotaRoots: [] });
-  assert.deepEqual(decideAccess(base, undefined, []), { allowed: true, appendOnly: true, quotaRoots: [] });
+  assert.deepEqual(decideAccess(base, 'alice', ['bob', 'x']), { allowed: true, appendOnly: true, storeRepo: ['bob', 'x'], quotaRoots: [] });
+  assert.deepEqual(decideAccess(base, undefined, []), { allowed: true, appendOnly: true, storeRepo: [], quotaRoots: [] });
 });
 
 test('private repos: only /<user>/...', () => {
@@ -33,4 +33,23 @@ test('per-user rules override the defaults', () => {
   assert.equal(decideAccess(cfg, 'alice', ['shared', 'dbx']).allowed, false);
   const m = decideAccess(cfg, 'maint', ['maint', 'r']);
   assert.ok(m.allowed && !m.appendOnly);
+});
+
+test('a user\'s root maps every URL path below it, and confines the user there', () => {
+  const cfg: AccessConfig = {
+    privateRepos: true,
+    appendOnly: true,
+    users: new Map([
+      ['alice', { root: ['customers', 'acme'] }],
+      ['bob', { root: ['hosts'], repos: [['web1']] }],
+    ]),
+  };
+  assert.deepEqual(decideAccess(cfg, 'alice', ['laptop']), { allowed: true, appendOnly: true, storeRepo: ['customers', 'acme', 'laptop'], quotaRoots: [['customers', 'acme']] });
+  assert.deepEqual(decideAccess(cfg, 'alice', []), { allowed: true, appendOnly: true, storeRepo: ['customers', 'acme'], quotaRoots: [['customers', 'acme']] });
+  assert.deepEqual(decideAccess(cfg, 'alice', ['alice']).allowed && decideAccess(cfg, 'alice', ['alice']), { allowed: true, appendOnly: true, storeRepo: ['customers', 'acme', 'alice'], quotaRoots: [['customers', 'acme']] });
+  const b = decideAccess(cfg, 'bob', ['web1', 'etc']);
+  assert.ok(b.allowed);
+  assert.deepEqual(b.storeRepo, ['hosts', 'web1', 'etc']);
+  assert.deepEqual(b.quotaRoots, [['hosts', 'web1']]);
+  assert.equal(decideAccess(cfg, 'bob', ['web2']).allowed, false);
 });

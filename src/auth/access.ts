@@ -2,6 +2,8 @@
 // canonical repository path, after the request path has been parsed and validated.
 
 export interface UserRule {
+  /** Where this user's repositories live in the store: URL path /x is stored at <root>/x. */
+  readonly root?: readonly string[];
   /** Repository paths (and everything below them) this user may use. */
   readonly repos?: readonly (readonly string[])[];
   readonly appendOnly?: boolean;
@@ -16,7 +18,14 @@ export interface AccessConfig {
 }
 
 export type AccessDecision =
-  | { readonly allowed: true; readonly appendOnly: boolean; readonly quotaRoots: readonly (readonly string[])[] }
+  | {
+      readonly allowed: true;
+      readonly appendOnly: boolean;
+      /** The repository's path in the store (the URL path below the user's root). */
+      readonly storeRepo: readonly string[];
+      /** Store paths whose total counts against the user's quota. */
+      readonly quotaRoots: readonly (readonly string[])[];
+    }
   | { readonly allowed: false; readonly reason: string };
 
 function isUnder(repo: readonly string[], prefix: readonly string[]): boolean {
@@ -26,14 +35,18 @@ function isUnder(repo: readonly string[], prefix: readonly string[]): boolean {
 export function decideAccess(cfg: AccessConfig, user: string | undefined, repo: readonly string[]): AccessDecision {
   const rule = user === undefined ? undefined : cfg.users.get(user);
   const appendOnly = rule?.appendOnly ?? cfg.appendOnly;
+  const root = rule?.root ?? [];
+  const inStore = (p: readonly string[]): readonly string[] => [...root, ...p];
   if (rule?.repos !== undefined) {
     const match = rule.repos.find((p) => isUnder(repo, p));
     if (match === undefined) return { allowed: false, reason: 'repository not in the user\'s allowed paths' };
-    return { allowed: true, appendOnly, quotaRoots: rule.repos };
+    return { allowed: true, appendOnly, storeRepo: inStore(repo), quotaRoots: rule.repos.map(inStore) };
   }
+  // A user with a root is confined to it, which is what --private-repos asks for.
+  if (rule?.root !== undefined) return { allowed: true, appendOnly, storeRepo: inStore(repo), quotaRoots: [root] };
   if (cfg.privateRepos) {
     if (user === undefined || repo[0] !== user) return { allowed: false, reason: 'private repositories: not the user\'s own' };
-    return { allowed: true, appendOnly, quotaRoots: [[user]] };
+    return { allowed: true, appendOnly, storeRepo: repo, quotaRoots: [[user]] };
   }
-  return { allowed: true, appendOnly, quotaRoots: [] };
+  return { allowed: true, appendOnly, storeRepo: repo, quotaRoots: [] };
 }

@@ -2,7 +2,10 @@
 // authorisation) and again by every store before it builds a file path or object key.
 import { FILE_TYPES } from './handle.js';
 
+/** Depth of a repository path in a request URL. */
 export const MAX_REPO_DEPTH = 4;
+/** Depth of a path in a store: a user's `root` (up to MAX_REPO_DEPTH) plus the path in the URL. */
+export const MAX_STORE_DEPTH = 2 * MAX_REPO_DEPTH;
 const SEGMENT_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 const RESERVED = new Set<string>([...FILE_TYPES, 'config', 'metrics']);
 
@@ -15,8 +18,8 @@ export function segmentProblem(seg: string): string | undefined {
   return undefined;
 }
 
-export function assertRepoSegments(segments: readonly string[]): void {
-  if (segments.length > MAX_REPO_DEPTH) throw new Error(`repository path deeper than ${MAX_REPO_DEPTH} levels`);
+export function assertRepoSegments(segments: readonly string[], maxDepth = MAX_STORE_DEPTH): void {
+  if (segments.length > maxDepth) throw new Error(`repository path deeper than ${maxDepth} levels`);
   for (const s of segments) {
     const p = segmentProblem(s);
     if (p !== undefined) throw new Error(`invalid repository path segment ${JSON.stringify(s)}: ${p}`);
@@ -27,6 +30,6 @@ export function assertRepoSegments(segments: readonly string[]): void {
 export function parseRepoPath(text: string): string[] {
   const segments = text.split('/').filter((s, i, all) => !(s === '' && (i === 0 || i === all.length - 1)));
   if (text === '' || text === '/') return [];
-  assertRepoSegments(segments);
+  assertRepoSegments(segments, MAX_REPO_DEPTH);
   return segments;
 }

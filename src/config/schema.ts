@@ -23,7 +23,9 @@ const repoPath = z.string().transform((v, ctx) => {
 });
 
 export const userRuleSchema = z.strictObject({
-  /** Repository paths (and everything below them) the user may use. Default: /<user>/ with private repos, else all. */
+  /** Where the user's repositories are stored: URL path /x is <root>/x under --path or the S3 prefix. */
+  root: repoPath.optional(),
+  /** Repository paths (below root, and everything below them) the user may use. Default: everything below root; without root, /<user>/ with private repos, else all. */
   repos: z.array(repoPath).min(1).optional(),
   appendOnly: z.boolean().optional(),
   maxSize: size.optional(),

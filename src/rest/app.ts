@@ -7,7 +7,7 @@ import { appendOnly } from '../backend/wrap/append-only.js';
 import { withQuotas, type Quota } from '../backend/wrap/quota.js';
 import { decideAccess, type AccessConfig } from '../auth/access.js';
 import { parseBasicAuth, type Htpasswd } from '../auth/htpasswd.js';
-import { parseRequestUrl, RouteError, routeTypeLabel, type Route } from './route.js';
+import { parseRequestUrl, RouteError, routeTypeLabel } from './route.js';
 import { failureFor } from './status.js';
 import { sendStatus, type Req, type Res, type RequestContext } from './context.js';
 import { allowedMethods, ROUTES } from './routes/table.js';
@@ -55,8 +55,8 @@ export function createApp(opts: AppOptions): RequestHandler {
     return { ok: await opts.htpasswd.verify(creds.user, creds.password), user: creds.user };
   }
 
-  function backendFor(route: Route, user: string | undefined, appendOnlyMode: boolean, quotaRoots: readonly (readonly string[])[]): Backend {
-    let b = opts.store.repo(route.repo);
+  function backendFor(storeRepo: readonly string[], user: string | undefined, appendOnlyMode: boolean, quotaRoots: readonly (readonly string[])[]): Backend {
+    let b = opts.store.repo(storeRepo);
     if (appendOnlyMode) b = appendOnly(b);
     const quotas: Quota[] = [];
     if (opts.storeQuota) quotas.push(opts.storeQuota);
@@ -127,7 +127,7 @@ export function createApp(opts: AppOptions): RequestHandler {
     }
     const ctx: RequestContext = {
       req, res, method, route, query, signal, typeLabel, metrics,
-      backend: backendFor(route, auth.user, decision.appendOnly, decision.quotaRoots),
+      backend: backendFor(decision.storeRepo, auth.user, decision.appendOnly, decision.quotaRoots),
       maxUploadSize: opts.maxUploadSize,
     };
     try {

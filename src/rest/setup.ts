@@ -27,6 +27,7 @@ export function createServeHandler(s: ServeSettings): RequestHandler {
   const users = new Map<string, UserRule>();
   for (const [name, rule] of Object.entries(s.users)) {
     users.set(name, {
+      ...(rule.root ? { root: rule.root } : {}),
       ...(rule.repos ? { repos: rule.repos } : {}),
       ...(rule.appendOnly !== undefined ? { appendOnly: rule.appendOnly } : {}),
       ...(rule.maxSize !== undefined ? { maxSize: rule.maxSize } : {}),

@@ -30,9 +30,9 @@ export function directRepo(env: S3TestEnv, bucket: string, key: string): string 
   return `s3:${env.endpoint.replace(/\/+$/, '')}/${bucket}/${key}`;
 }
 
-/** Writes a bcrypt htpasswd file with one user, the password on stdin (not in argv). */
-export function writeHtpasswd(file: string, user: string, password: string): void {
-  execFileSync('htpasswd', ['-B', '-c', '-i', file, user], { input: password, stdio: ['pipe', 'ignore', 'pipe'] });
+/** Writes a bcrypt htpasswd entry (a new file unless `create` is false), the password on stdin (not in argv). */
+export function writeHtpasswd(file: string, user: string, password: string, create = true): void {
+  execFileSync('htpasswd', ['-B', ...(create ? ['-c'] : []), '-i', file, user], { input: password, stdio: ['pipe', 'ignore', 'pipe'] });
 }
 
 /** The snapshot ids in `restic snapshots --json` output. */

@@ -9,6 +9,7 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CLI, removeDir, startServer, tempDir } from '../helpers/server.js';
 import { http, sha256hex } from '../helpers/data.js';
 import { bucketName, createBucket, deleteBucket, s3TestEnv, testClient } from '../helpers/s3.js';
+import { writeHtpasswd } from '../helpers/s3-restic.js';
 
 const env = s3TestEnv();
 
@@ -94,6 +95,35 @@ describe('rwm serve --s3 on the command line', () => {
       assert.equal((await http('POST', `${server.url}r/keys/${sha256hex(small)}`, small)).status, 200);
       const more = Buffer.alloc(3000, 2);
       assert.equal((await http('POST', `${server.url}r/keys/${sha256hex(more)}`, more)).status, 507, '6000 + 3000 + 3000 > 10000');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a user\'s root maps their repositories to a prefix the operator chose', async () => {
+    const cfg = join(dir, 'roots.yaml');
+    await writeFile(cfg, ['serve:', '  users:', '    alice:', '      root: customers/acme', ''].join('\n'));
+    await chmod(cfg, 0o600);
+    const ht = join(dir, 'htpasswd');
+    writeHtpasswd(ht, 'alice', 'alice-pw');
+    writeHtpasswd(ht, 'bob', 'bob-pw', false);
+    const server = await startServer('', ['--s3', `${bucket}/roots`, '--s3-endpoint', env.endpoint, '--config', cfg, '--htpasswd-file', ht, '--private-repos'], keys);
+    try {
+      const auth = (u: string, p: string): Record<string, string> => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+      const body = Buffer.from('alice config');
+      assert.equal((await http('POST', `${server.url}laptop/config`, body, auth('alice', 'alice-pw'))).status, 200);
+      const admin = testClient(env);
+      try {
+        const head = await admin.send(new HeadObjectCommand({ Bucket: bucket, Key: 'roots/customers/acme/laptop/config' }));
+        assert.equal(head.ContentLength, body.length, 'stored below alice\'s root');
+      } finally {
+        admin.destroy();
+      }
+      assert.equal((await http('GET', `${server.url}laptop/config`, undefined, auth('alice', 'alice-pw'))).body.toString(), 'alice config');
+      // bob has no root: with --private-repos he reaches /bob/... only, which is not alice's data.
+      assert.equal((await http('GET', `${server.url}laptop/config`, undefined, auth('bob', 'bob-pw'))).status, 403);
+      assert.equal((await http('GET', `${server.url}customers/acme/laptop/config`, undefined, auth('bob', 'bob-pw'))).status, 403);
+      assert.equal((await http('GET', `${server.url}bob/laptop/config`, undefined, auth('bob', 'bob-pw'))).status, 404);
     } finally {
       await server.stop();
     }
