@@ -11,21 +11,22 @@
 // (VmHWM, /proc/PID/status) are read just before it is stopped. See bench/README.md.
 //
 // Usage: npm run bench   (or, with dist/ built: node --import tsx bench/serve.ts)
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createCipheriv, createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
+import { generateTree, MiB, seededBytes } from './lib/data.js';
+import { runCapture, childEnv, execFileAsync, readProcStats, rwmReadyUrl, syncDisks, waitForExit } from './lib/proc.js';
+import { createLog, envInt, fmt, gitState, median, renderTable, ROOT, versionOf, writeResults } from './lib/report.js';
 
-const ROOT = join(import.meta.dirname, '..');
+const log = createLog('bench');
+
+
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
-const OUT_DIR = join(ROOT, 'bench', 'out');
-const KiB = 1024;
-const MiB = 1024 * KiB;
 const REPO = 'bench';
 const RESTIC_PASSWORD = 'rwm-bench-password';
 const START_TIMEOUT_MS = 30_000;
@@ -37,7 +38,6 @@ const SERVERS = ['rwm', 'rclone'] as const;
 type ServerKind = (typeof SERVERS)[number];
 type Metrics = Record<string, number>;
 
-const execFileAsync = promisify(execFile);
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (environment variables)
@@ -56,13 +56,6 @@ interface BenchConfig {
   readonly rwmNodeArgs: readonly string[];
 }
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
 
 function envScenarios(): Scenario[] {
   const raw = process.env.BENCH_SCENARIOS;
@@ -97,61 +90,12 @@ interface Ctx {
   readonly rcloneConfig: string;
 }
 
-function log(message: string): void {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Generated data: deterministic, incompressible bytes
 
-/** `size` pseudo-random bytes, the same for the same seed: AES-128-CTR over zeros (~2 GB/s). */
-function seededBytes(seed: string, size: number): Buffer {
-  const key = createHash('sha256').update(seed).digest().subarray(0, 16);
-  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
-  const out = Buffer.allocUnsafe(size);
-  const zeros = Buffer.alloc(Math.min(size, MiB));
-  for (let off = 0; off < size; off += zeros.length) {
-    cipher.update(zeros.subarray(0, Math.min(zeros.length, size - off))).copy(out, off);
-  }
-  return out;
-}
 
-/** A small seeded PRNG (mulberry32), so the file sizes are the same in every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-/** File sizes from 4 KiB to 64 MiB adding up to `total`, skewed towards small files (~290 per GiB). */
-function fileSizes(total: number): number[] {
-  const rand = prng(0x5eed);
-  const min = 4 * KiB;
-  const max = Math.max(min, Math.min(64 * MiB, total));
-  const sizes: number[] = [];
-  for (let left = total; left > 0; ) {
-    const size = Math.min(left, Math.round(min * (max / min) ** (rand() ** 2)));
-    sizes.push(size);
-    left -= size;
-  }
-  return sizes;
-}
 
-/** Writes the backup source tree once; both servers back up the same files. */
-async function generateTree(dir: string, totalBytes: number): Promise<{ files: number; bytes: number }> {
-  const sizes = fileSizes(totalBytes);
-  for (const [i, size] of sizes.entries()) {
-    const sub = join(dir, `d${i % 16}`);
-    await mkdir(sub, { recursive: true });
-    await writeFile(join(sub, `f${i}.bin`), seededBytes(`file-${i}`, size));
-  }
-  return { files: sizes.length, bytes: totalBytes };
-}
 
 interface BlobSpec {
   readonly id: string; // SHA-256 of the content, as restic names files
@@ -170,43 +114,7 @@ function blobSpecs(tag: string, count: number, size: number): BlobSpec[] {
 // ---------------------------------------------------------------------------------------------
 // Processes: the servers, restic, /proc
 
-interface ProcStats {
-  readonly cpuSec: number;
-  /** The thread whose id is the PID: node's event loop; for Go just one of many threads. */
-  readonly mainThreadCpuSec: number;
-  readonly rssMiB: number;
-  readonly peakRssMiB: number;
-}
 
-function statusKiB(status: string, field: string): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
-  if (!m) throw new Error(`no ${field} in /proc/PID/status`);
-  return Number(m[1]);
-}
-
-/** utime + stime from a /proc stat file, in seconds. */
-async function statCpuSec(path: string, clkTck: number): Promise<number> {
-  const stat = await readFile(path, 'utf8');
-  // Fields after "(comm)" start at field 3 (state); utime and stime are fields 14 and 15 (proc(5)).
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clkTck;
-}
-
-/** CPU time of the whole process (all threads) and of its main thread, and its current and peak resident memory. */
-async function readProcStats(pid: number, clkTck: number): Promise<ProcStats> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return {
-    cpuSec: await statCpuSec(`/proc/${pid}/stat`, clkTck),
-    mainThreadCpuSec: await statCpuSec(`/proc/${pid}/task/${pid}/stat`, clkTck),
-    rssMiB: statusKiB(status, 'VmRSS') / KiB,
-    peakRssMiB: statusKiB(status, 'VmHWM') / KiB,
-  };
-}
-
-/** A minimal environment for children: no proxies, no AWS_CA_BUNDLE, no RCLONE_* or RESTIC_* leaking in. */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir(), ...extra };
-}
 
 interface Server {
   readonly kind: ServerKind;
@@ -222,14 +130,6 @@ interface ServerCommand {
   readonly readyUrl: (line: string) => string | undefined;
 }
 
-function rwmReadyUrl(line: string): string | undefined {
-  try {
-    const obj = JSON.parse(line) as { msg?: unknown; url?: unknown };
-    return obj.msg === 'rwm serve listening' && typeof obj.url === 'string' ? obj.url : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function serverCommand(kind: ServerKind, dataDir: string, ctx: Ctx): ServerCommand {
   switch (kind) {
@@ -249,16 +149,6 @@ function serverCommand(kind: ServerKind, dataDir: string, ctx: Ctx): ServerComma
   }
 }
 
-async function waitForExit(proc: ChildProcess, ms: number): Promise<boolean> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return true;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    proc.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
 
 async function startServer(kind: ServerKind, dataDir: string, ctx: Ctx): Promise<Server> {
   const { cmd, args, readyUrl } = serverCommand(kind, dataDir, ctx);
@@ -295,25 +185,9 @@ async function startServer(kind: ServerKind, dataDir: string, ctx: Ctx): Promise
 
 /** Runs restic with a fresh cache directory and only the environment it needs; returns stdout. */
 async function runRestic(args: string[], cacheDir: string): Promise<string> {
-  const proc = spawn('restic', args, {
-    env: childEnv({ RESTIC_PASSWORD, RESTIC_CACHE_DIR: cacheDir }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    proc.once('error', reject);
-    proc.once('close', resolve);
-  });
-  if (code !== 0) throw new Error(`restic ${args.join(' ')} failed (${code}):\n${stderr}${stdout}`);
-  return stdout;
+  return runCapture('restic', args, { env: childEnv({ RESTIC_PASSWORD, RESTIC_CACHE_DIR: cacheDir }) });
 }
 
-async function syncDisks(): Promise<void> {
-  await execFileAsync('sync');
-}
 
 /** Bytes of regular files under dir (what the server stored). */
 async function storedBytes(dir: string): Promise<number> {
@@ -561,11 +435,6 @@ function rowSpecs(cfg: BenchConfig): RowSpec[] {
   ];
 }
 
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 function medianOf(runs: readonly RunResult[], scenario: Scenario, server: ServerKind, key: string): number | undefined {
   const values = runs.filter((r) => r.scenario === scenario && r.server === server).map((r) => r.metrics[key]).filter((v) => v !== undefined);
@@ -593,21 +462,16 @@ function summarize(runs: readonly RunResult[], cfg: BenchConfig): SummaryRow[] {
     });
 }
 
-function fmt(v: number | undefined, digits = 2): string {
-  return v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
-}
 
 function fmtSigned(v: number, digits = 1): string {
   return `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
 }
 
-function renderTable(rows: readonly SummaryRow[]): string {
+function renderSummary(rows: readonly SummaryRow[]): string {
   const header = ['scenario', 'metric', 'rwm', 'rclone', 'ratio', 'rwm better if'];
   const goal = { lower: 'ratio ≤ 1', higher: 'ratio ≥ 1', info: '' } as const;
   const cells = rows.map((r) => [r.scenario, r.metric, fmt(r.rwm), fmt(r.rclone), fmt(r.ratio), goal[r.better]]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: readonly string[]): string => c.map((v, i) => (i >= 2 && i <= 4 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+  return renderTable(header, cells, (i) => i >= 2 && i <= 4);
 }
 
 function verdicts(rows: readonly SummaryRow[], cfg: BenchConfig): string[] {
@@ -641,21 +505,6 @@ function verdicts(rows: readonly SummaryRow[], cfg: BenchConfig): string[] {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-async function versionOf(cmd: string, args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync(cmd, args, { env: childEnv() });
-  return stdout.split('\n')[0]?.trim() ?? '';
-}
-
-/** Which rwm was measured: the commit, and whether src/ had uncommitted changes (dist/ is built from them). */
-async function gitState(): Promise<{ commit: string; srcModified: boolean } | undefined> {
-  try {
-    const commit = (await execFileAsync('git', ['rev-parse', 'HEAD'], { cwd: ROOT })).stdout.trim();
-    const status = (await execFileAsync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT })).stdout.trim();
-    return { commit, srcModified: status !== '' };
-  } catch {
-    return undefined; // not a git checkout
-  }
-}
 
 async function machineInfo(clkTck: number): Promise<Record<string, unknown>> {
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -670,13 +519,6 @@ async function machineInfo(clkTck: number): Promise<Record<string, unknown>> {
     rclone: await versionOf('rclone', ['version']),
     clkTck,
   };
-}
-
-async function writeResults(data: Record<string, unknown>): Promise<string> {
-  await mkdir(OUT_DIR, { recursive: true });
-  const file = join(OUT_DIR, `serve-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  await writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
-  return file;
 }
 
 async function main(): Promise<void> {
@@ -698,8 +540,8 @@ async function main(): Promise<void> {
     const rows = summarize(runs, cfg);
     const lines = verdicts(rows, cfg);
     process.stdout.write(`\nrwm serve vs rclone serve restic --append-only (median of ${cfg.repeat} run(s) each; ratio = rwm / rclone)\n\n`);
-    process.stdout.write(`${renderTable(rows)}\n\n${lines.join('\n')}\n`);
-    const file = await writeResults({ startedAt, finishedAt: new Date().toISOString(), config: cfg, machine, summary: rows, verdicts: lines, runs });
+    process.stdout.write(`${renderSummary(rows)}\n\n${lines.join('\n')}\n`);
+    const file = await writeResults('serve', { startedAt, finishedAt: new Date().toISOString(), config: cfg, machine, summary: rows, verdicts: lines, runs });
     process.stdout.write(`\nraw results: ${file}\n`);
   } finally {
     if (cfg.keep) log(`kept ${work}`);
