@@ -28,3 +28,11 @@ export class UserError extends Error {
     super(message, options);
   }
 }
+
+/** Ends a command with an exit code after it printed its own result (e.g. `storage check` with findings). */
+export class CommandExit extends Error {
+  override readonly name = 'CommandExit';
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}

@@ -2,8 +2,9 @@
 // rwm's entry point: builds the command line, runs one command, maps errors to exit codes.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
-import { EXIT, EXIT_HELP, UserError } from './exit.js';
+import { CommandExit, EXIT, EXIT_HELP, UserError } from './exit.js';
 import { registerServe } from './commands/serve.js';
+import { registerStorage } from './commands/storage/index.js';
 import { version } from './version.js';
 
 function stopSignal(): Promise<void> {
@@ -23,11 +24,13 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError()
     .addHelpText('after', EXIT_HELP);
   registerServe(program, () => ({ stdin: process.stdin, stdout: process.stdout, stopSignal: stopSignal(), env: process.env }));
+  registerStorage(program, () => ({ env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }));
   try {
     await program.parseAsync(argv);
     return EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    if (err instanceof CommandExit) return err.exitCode;
     if (err instanceof UserError) {
       process.stderr.write(`rwm: ${err.message}\n`);
       return err.exitCode;
