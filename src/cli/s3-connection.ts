@@ -1,10 +1,13 @@
-// Where the storage commands reach S3 and with whose keys: flags > environment (the AWS SDK's usual
+// Where `rwm storage` reaches S3 and with whose keys: flags > environment (the AWS SDK's usual
 // variables) > the named profile in the config file > defaults. Keys never come from flags.
-import { readFile, stat } from 'node:fs/promises';
-import { parse as parseIni } from 'ini';
+import { access, constants, stat } from 'node:fs/promises';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import { loadSharedConfigFiles } from '@smithy/core/config';
 import type { RwmConfig, S3ProfileConfig } from '../config/schema.js';
-import type { StorageConnection } from '../storage/client.js';
 import { UserError } from './exit.js';
+
+/** What the SDK takes: AwsCredentialIdentity | AwsCredentialIdentityProvider. */
+export type S3Credentials = NonNullable<S3ClientConfig['credentials']>;
 
 export interface ConnectionFlags {
   readonly profile?: string;
@@ -13,26 +16,34 @@ export interface ConnectionFlags {
   readonly pathStyle?: boolean;
 }
 
-export interface S3Connection extends StorageConnection {
-  /** Where the keys came from, for messages; never a secret. */
+/** A resolved connection. `source` MUST NOT contain a secret: it is printed. */
+export interface S3Connection {
+  /** No trailing slash; undefined means AWS. */
+  readonly endpoint?: string;
+  readonly region: string;
+  readonly pathStyle: boolean;
+  /** undefined: the AWS SDK's default chain. */
+  readonly credentials?: S3Credentials;
+  /** Where the keys came from, for messages: 'profile "admin"', 'the environment (AWS_ACCESS_KEY_ID)', ... */
   readonly source: string;
 }
 
-const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
-
-/** The profile to use: --profile, RWM_S3_PROFILE, s3.defaultProfile, or the only one. */
-function pickProfile(flags: ConnectionFlags, env: NodeJS.ProcessEnv, config: RwmConfig): { name: string; profile: S3ProfileConfig } | undefined {
-  const profiles = config.s3.profiles;
-  const names = Object.keys(profiles);
-  const name = flags.profile ?? nonEmpty(env.RWM_S3_PROFILE) ?? config.s3.defaultProfile ?? (names.length === 1 ? names[0] : undefined);
-  if (name === undefined) return undefined;
-  const profile = profiles[name];
-  if (profile === undefined) {
-    throw new UserError(`no S3 profile "${name}" in the config file (${names.length === 0 ? 'it has none: add s3.profiles' : `known: ${names.join(', ')}`})`);
-  }
-  return { name, profile };
+interface StaticKeys {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
 }
 
+interface Picked {
+  readonly name: string;
+  readonly profile: S3ProfileConfig;
+}
+
+/**
+ * Resolves the connection once, for one command. With `useEnvKeys: false` (a second profile, e.g.
+ * --backup-profile) AWS_ACCESS_KEY_ID & co. are ignored and the profile MUST have keys of its own;
+ * endpoint and region variables still apply. Throws UserError (exit 2) on any configuration mistake.
+ */
 export async function resolveS3Connection(
   flags: ConnectionFlags,
   env: NodeJS.ProcessEnv,
@@ -41,56 +52,121 @@ export async function resolveS3Connection(
 ): Promise<{ connection: S3Connection; warnings: string[] }> {
   const picked = pickProfile(flags, env, config);
   const p = picked?.profile;
-  const endpoint = flags.endpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL) ?? p?.endpoint;
-  if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) throw new UserError(`S3 endpoint "${endpoint}" must be an http:// or https:// URL`);
+  const endpoint = parseEndpoint(flags.endpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL) ?? p?.endpoint);
   const region = flags.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? p?.region ?? 'us-east-1';
+  if (region === '') throw new UserError('the S3 region must not be empty');
   const pathStyle = flags.pathStyle ?? p?.pathStyle ?? endpoint !== undefined;
   const warnings: string[] = [];
-  const base = { ...(endpoint !== undefined ? { endpoint: endpoint.replace(/\/+$/, '') } : {}), region, pathStyle };
-  const profileLabel = picked === undefined ? '' : `profile "${picked.name}"`;
+  const { credentials, source } = await resolveKeys(picked, env, opts.useEnvKeys, warnings);
+  const connection: S3Connection = {
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    region,
+    pathStyle,
+    ...(credentials !== undefined ? { credentials } : {}),
+    source,
+  };
+  return { connection, warnings };
+}
 
-  const envKey = nonEmpty(env.AWS_ACCESS_KEY_ID);
-  const envSecret = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
-  if (opts.useEnvKeys && envKey !== undefined && envSecret !== undefined) {
-    const token = nonEmpty(env.AWS_SESSION_TOKEN);
-    return { connection: { ...base, credentials: { accessKeyId: envKey, secretAccessKey: envSecret, ...(token !== undefined ? { sessionToken: token } : {}) }, source: 'environment (AWS_ACCESS_KEY_ID)' }, warnings };
+/** --profile, RWM_S3_PROFILE, s3.defaultProfile, the only profile, or none. */
+function pickProfile(flags: ConnectionFlags, env: NodeJS.ProcessEnv, config: RwmConfig): Picked | undefined {
+  const profiles = config.s3.profiles;
+  const names = Object.keys(profiles);
+  const name = flags.profile ?? nonEmpty(env.RWM_S3_PROFILE) ?? config.s3.defaultProfile ?? (names.length === 1 ? names[0] : undefined);
+  if (name === undefined) return undefined;
+  // Object.hasOwn: a name like "constructor" must not find Object.prototype's.
+  const profile = Object.hasOwn(profiles, name) ? profiles[name] : undefined;
+  if (profile === undefined) {
+    throw new UserError(`no S3 profile "${name}" in the config file (${names.length === 0 ? 'it has none: add s3.profiles' : `known: ${names.join(', ')}`})`);
   }
-  if (p?.accessKeyId !== undefined && p.secretAccessKey !== undefined) {
-    return {
-      connection: { ...base, credentials: { accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey, ...(p.sessionToken !== undefined ? { sessionToken: p.sessionToken } : {}) }, source: profileLabel },
-      warnings,
-    };
+  return { name, profile };
+}
+
+function parseEndpoint(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UserError(`S3 endpoint "${raw}" must be an http:// or https:// URL`);
   }
+  // Not echoed: it would print the password.
+  if (url.username !== '' || url.password !== '') throw new UserError('the S3 endpoint must not contain user:password@ (keys never go in URLs)');
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
+    throw new UserError(`S3 endpoint "${raw}" must be an http:// or https:// URL without ?query or #fragment`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+async function resolveKeys(picked: Picked | undefined, env: NodeJS.ProcessEnv, useEnvKeys: boolean, warnings: string[]): Promise<{ credentials?: StaticKeys; source: string }> {
+  if (useEnvKeys) {
+    const id = nonEmpty(env.AWS_ACCESS_KEY_ID);
+    const secret = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
+    if (id !== undefined && secret !== undefined) return { credentials: keys(id, secret, nonEmpty(env.AWS_SESSION_TOKEN)), source: 'the environment (AWS_ACCESS_KEY_ID)' };
+    if (id !== undefined || secret !== undefined) {
+      const [set, unset] = id !== undefined ? ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] : ['AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID'];
+      warnings.push(`${set} is set but ${unset} is not: the environment's keys are not used`);
+    }
+  }
+  const p = picked?.profile;
+  const label = picked === undefined ? '' : `profile "${picked.name}"`;
+  if (p?.accessKeyId !== undefined && p.secretAccessKey !== undefined) return { credentials: keys(p.accessKeyId, p.secretAccessKey, p.sessionToken), source: label };
   if (p?.credentialsFile !== undefined) {
     const section = p.credentialsProfile ?? 'default';
     const credentials = await readCredentialsFile(p.credentialsFile, section, warnings);
-    return { connection: { ...base, credentials, source: `${profileLabel} (credentials file ${p.credentialsFile} [${section}])` }, warnings };
+    return { credentials, source: `${label} (credentials file ${p.credentialsFile}${section === 'default' ? '' : `, section [${section}]`})` };
   }
-  if (!opts.useEnvKeys) throw new UserError(`${profileLabel === '' ? 'the profile' : profileLabel} has no keys: add accessKeyId/secretAccessKey or credentialsFile`);
-  return { connection: { ...base, source: 'the AWS SDK default chain (AWS_PROFILE, instance role, ...)' }, warnings };
+  // The SDK's chain would read AWS_ACCESS_KEY_ID after all: refuse instead.
+  if (!useEnvKeys) {
+    throw new UserError(`${label === '' ? 'no S3 profile was chosen, and the environment\'s keys are not used here' : `${label} has no keys`}: give the profile accessKeyId and secretAccessKey, or credentialsFile`);
+  }
+  return { source: 'the AWS SDK default chain' };
 }
 
-/** Reads [section] of an AWS shared-credentials file, with clear errors and a warning on loose permissions. */
-export async function readCredentialsFile(file: string, section: string, warnings: string[]): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }> {
-  let text: string;
+/** [section] of an AWS shared-credentials file, read by the SDK's own parser; errors name the file, never a key. */
+async function readCredentialsFile(file: string, section: string, warnings: string[]): Promise<StaticKeys> {
   try {
-    text = await readFile(file, 'utf8');
+    const st = await stat(file);
+    if (!st.isFile()) throw new UserError(`credentials file ${file} is not a regular file`);
+    // The SDK's loader turns every read error into "no sections": find out first.
+    await access(file, constants.R_OK);
+    const warning = looseModeWarning('credentials file', file, st.mode);
+    if (warning !== undefined) warnings.push(warning);
   } catch (err) {
-    throw new UserError(`cannot read credentials file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, undefined, { cause: err });
+    if (err instanceof UserError) throw err;
+    throw new UserError(`cannot read credentials file ${file}: ${describeFsError(err)}`, undefined, { cause: err });
   }
-  const mode = (await stat(file)).mode & 0o777;
-  if ((mode & 0o077) !== 0) warnings.push(`credentials file ${file} is readable or writable by group or others (mode ${mode.toString(8)}): chmod 600 ${file}`);
-  const parsed = parseIni(text) as Record<string, unknown>;
-  const s = parsed[section];
-  if (typeof s !== 'object' || s === null) throw new UserError(`credentials file ${file} has no [${section}] section`);
-  const v = s as Record<string, unknown>;
-  const str = (k: string): string | undefined => {
-    const x = v[k];
-    return typeof x === 'string' && x !== '' ? x : undefined;
-  };
-  const accessKeyId = str('aws_access_key_id');
-  const secretAccessKey = str('aws_secret_access_key');
-  if (accessKeyId === undefined || secretAccessKey === undefined) throw new UserError(`credentials file ${file} [${section}] needs aws_access_key_id and aws_secret_access_key`);
-  const sessionToken = str('aws_session_token');
+  const { credentialsFile: sections } = await loadSharedConfigFiles({ filepath: file, configFilepath: file, ignoreCache: true });
+  const s = Object.hasOwn(sections, section) ? sections[section] : undefined;
+  if (s === undefined) {
+    const names = Object.keys(sections);
+    throw new UserError(`credentials file ${file} has no [${section}] section (${names.length === 0 ? 'it has none' : `it has: ${names.map((n) => `[${n}]`).join(', ')}`})`);
+  }
+  const id = nonEmpty(s.aws_access_key_id);
+  const secret = nonEmpty(s.aws_secret_access_key);
+  if (id === undefined || secret === undefined) throw new UserError(`credentials file ${file}, section [${section}]: needs aws_access_key_id and aws_secret_access_key`);
+  return keys(id, secret, nonEmpty(s.aws_session_token));
+}
+
+/** A warning when group or others may read or write a file that holds secrets; undefined if it is private. */
+function looseModeWarning(what: string, file: string, mode: number): string | undefined {
+  const perms = mode & 0o777;
+  const how = [(perms & 0o044) !== 0 ? 'readable' : '', (perms & 0o022) !== 0 ? 'writable' : ''].filter((x) => x !== '').join(' and ');
+  if (how === '') return undefined;
+  return `${what} ${file} is ${how} by group or others (mode ${perms.toString(8).padStart(3, '0')}): chmod 600 ${file}`;
+}
+
+function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return code ?? (err as Error).message;
+}
+
+function keys(accessKeyId: string, secretAccessKey: string, sessionToken: string | undefined): StaticKeys {
   return { accessKeyId, secretAccessKey, ...(sessionToken !== undefined ? { sessionToken } : {}) };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
 }

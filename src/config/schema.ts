@@ -62,12 +62,15 @@ export const serveSectionSchema = z.strictObject({
 });
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+const NAME_RULE = 'profile names may use letters, digits, ".", "_" and "-", and not start with "." or "-"';
+const profileName = z.string().regex(NAME_RE, NAME_RULE);
 
 /** `s3.profiles.<name>`: how to reach an S3 server and with whose keys (for `rwm storage`). */
 export const s3ProfileSchema = z
   .strictObject({
     endpoint: z.url({ protocol: /^https?$/, error: 'endpoint must be an http:// or https:// URL' }).optional(),
     region: z.string().min(1).optional(),
+    /** Path-style addressing; default: on when an endpoint is set. */
     pathStyle: z.boolean().optional(),
     accessKeyId: z.string().min(1).optional(),
     secretAccessKey: z.string().min(1).optional(),
@@ -77,20 +80,37 @@ export const s3ProfileSchema = z
     /** The section of credentialsFile (default "default"). */
     credentialsProfile: z.string().min(1).optional(),
   })
-  .refine((v) => (v.accessKeyId === undefined) === (v.secretAccessKey === undefined), { message: 'accessKeyId and secretAccessKey must be given together' })
-  .refine((v) => v.credentialsFile === undefined || v.accessKeyId === undefined, { message: 'give either accessKeyId/secretAccessKey or credentialsFile, not both' })
-  .refine((v) => v.credentialsProfile === undefined || v.credentialsFile !== undefined, { message: 'credentialsProfile needs credentialsFile' });
+  .superRefine((v, ctx) => {
+    const issue = (path: string, message: string): void => ctx.addIssue({ code: 'custom', path: [path], message });
+    const inline = v.accessKeyId !== undefined || v.secretAccessKey !== undefined;
+    if (v.accessKeyId === undefined && v.secretAccessKey !== undefined) issue('accessKeyId', 'accessKeyId and secretAccessKey must be given together');
+    if (v.accessKeyId !== undefined && v.secretAccessKey === undefined) issue('secretAccessKey', 'accessKeyId and secretAccessKey must be given together');
+    if (v.sessionToken !== undefined && !inline) issue('sessionToken', 'sessionToken needs accessKeyId and secretAccessKey (a credentials file holds its own aws_session_token)');
+    if (v.credentialsFile !== undefined && inline) issue('credentialsFile', 'give either accessKeyId/secretAccessKey or credentialsFile, not both');
+    if (v.credentialsProfile !== undefined && v.credentialsFile === undefined) issue('credentialsProfile', 'credentialsProfile needs credentialsFile');
+  });
 
+/** Top-level `s3`: named connection profiles for `rwm storage` (not `serve.s3`, which is the served bucket). */
 export const s3ProfilesSectionSchema = z
   .strictObject({
-    defaultProfile: z.string().regex(NAME_RE).optional(),
-    profiles: z.record(z.string().regex(NAME_RE, 'profile names may use letters, digits, ".", "_" and "-"'), s3ProfileSchema).default({}),
+    defaultProfile: profileName.optional(),
+    // The error map: zod reports a bad record key only as "Invalid key in record".
+    profiles: z.record(profileName, s3ProfileSchema, { error: (iss) => (iss.code === 'invalid_key' ? NAME_RULE : undefined) }).default({}),
   })
-  .refine((v) => v.defaultProfile === undefined || v.defaultProfile in v.profiles, { message: 'defaultProfile must name one of the profiles', path: ['defaultProfile'] });
+  .superRefine((v, ctx) => {
+    // Object.hasOwn: "toString" in {} is true.
+    if (v.defaultProfile === undefined || Object.hasOwn(v.profiles, v.defaultProfile)) return;
+    const names = Object.keys(v.profiles);
+    ctx.addIssue({
+      code: 'custom',
+      path: ['defaultProfile'],
+      message: `defaultProfile "${v.defaultProfile}" is not one of the profiles (${names.length === 0 ? 's3.profiles is empty' : `known: ${names.join(', ')}`})`,
+    });
+  });
 
 export const storageSectionSchema = z.strictObject({
   /** `storage check`: lifecycle rules may not expire versions sooner than this many days. */
-  minLifecycleDays: z.number().int().min(1).optional(),
+  minLifecycleDays: z.number().int('minLifecycleDays must be a whole number of days').min(1, 'minLifecycleDays must be at least 1').optional(),
 });
 
 export const configSchema = z.strictObject({
