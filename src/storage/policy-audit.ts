@@ -4,7 +4,7 @@
 import { DESTRUCTIVE_ACTIONS, LOCK_DELETE_ACTION, OPTIONAL_DENIES, REQUIRED_DENIES } from './actions.js';
 import type { Finding } from './findings.js';
 import { actionMatches, globMatch, resourceMatches } from './glob.js';
-import { bucketArn, type NormalStatement } from './policy.js';
+import { bucketArn, isLockResource, type NormalStatement } from './policy.js';
 
 export interface PolicyAuditInput {
   readonly bucket: string;
@@ -42,7 +42,6 @@ function covers(s: NormalStatement, resource: string): boolean {
 export function auditPolicy(i: PolicyAuditInput): PolicyAudit {
   const b = bucketArn(i.bucket);
   const whole = [b, `${b}/*`];
-  const locks = `${b}/${i.prefix === '' ? '' : `${i.prefix}/`}locks/`;
   const findings: Finding[] = [];
   const notes: string[] = [];
 
@@ -64,7 +63,7 @@ export function auditPolicy(i: PolicyAuditInput): PolicyAudit {
     if (!s.resources.some((r) => globMatch(r, b) || globMatch(r, `${b}/x`) || r.startsWith(`${b}/`)) && !s.notResource) continue;
     const who = s.principals.includes('*') ? 'everyone' : 'the backup user';
     // restic must delete its own locks; on a versioned bucket that only adds a delete marker.
-    const lockOnly = !s.notResource && s.resources.every((r) => r.startsWith(locks));
+    const lockOnly = !s.notResource && s.resources.every((r) => isLockResource(i.bucket, i.prefix, r));
     const allowed = DESTRUCTIVE_ACTIONS.filter((a) => grants(s, a) && !(a === LOCK_DELETE_ACTION && lockOnly));
     const first = allowed[0];
     if (first === undefined) continue;

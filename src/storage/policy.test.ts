@@ -30,7 +30,7 @@ describe('the policy rwm builds', () => {
     assert.ok(deny);
     for (const a of [...REQUIRED_DENIES, ...OPTIONAL_DENIES]) assert.ok((deny.Action as string[]).includes(a), a);
     const del = p.Statement.filter((s) => s.Effect === 'Allow' && (s.Action as string[]).includes('s3:DeleteObject'));
-    assert.deepEqual(del.map((s) => s.Resource), [['arn:aws:s3:::b1/host1/locks/*']]);
+    assert.deepEqual(del.map((s) => s.Resource), [['arn:aws:s3:::b1/host1/locks/*', 'arn:aws:s3:::b1/host1/*/locks/*']]);
     assert.deepEqual(p.Statement.find((s) => s.Sid === 'RwmBackupObjects')?.Resource, ['arn:aws:s3:::b1/host1/*']);
     assert.equal(p.Statement.some((s) => s.Sid === 'RwmAdminAll'), false, 'no admin statement unless asked');
   });
@@ -85,6 +85,8 @@ describe('the policy audit', () => {
     assert.deepEqual(extra({ Effect: 'Allow', Principal: { AWS: [BACKUP] }, NotAction: 's3:GetObject', Resource: 'arn:aws:s3:::b1/*' }), ['destructive-allow']);
     assert.deepEqual(extra({ Effect: 'Allow', Principal: { AWS: [BACKUP] }, Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::b1/data/*' }), ['destructive-allow'], 'deletes outside locks/');
     assert.deepEqual(extra({ Effect: 'Allow', Principal: { AWS: [BACKUP] }, Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::b1/locks/*' }), [], 'deletes of locks are what restic needs');
+    assert.deepEqual(extra({ Effect: 'Allow', Principal: { AWS: [BACKUP] }, Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::b1/alice/laptop/locks/*' }), [], 'and the locks of repositories below the prefix');
+    assert.deepEqual(extra({ Effect: 'Allow', Principal: { AWS: [BACKUP] }, Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::b1/*locks/*' }), ['destructive-allow'], 'but not any key merely ending in locks');
     assert.deepEqual(extra({ Effect: 'Allow', Principal: { AWS: ['arn:aws:iam:::user/other'] }, Action: 's3:*', Resource: 'arn:aws:s3:::b1/*' }), [], 'other users are not the backup user');
     assert.deepEqual(extra({ Effect: 'Allow', Principal: { AWS: [BACKUP] }, Action: 's3:*', Resource: 'arn:aws:s3:::other-bucket/*' }), [], 'other buckets do not matter');
   });

@@ -57,18 +57,34 @@ const under = (prefix: string): string => (prefix === '' ? '' : `${prefix}/`);
 export function buildPolicy(o: PolicyOptions): PolicyDocument {
   const b = bucketArn(o.bucket);
   const backup: PolicyPrincipal = { AWS: [userArn(o.user)] };
-  const locks = `${b}/${under(o.prefix)}locks/*`;
+  const locks = lockResources(o.bucket, o.prefix);
   const denied = DENIED_ACTIONS.filter((d) => !(o.portable === true && d.optional === true)).map((d) => d.action);
   const statements: PolicyStatement[] = [];
   if (o.admin !== undefined) statements.push({ Sid: SID.admin, Effect: 'Allow', Principal: o.admin, Action: ['s3:*'], Resource: [b, `${b}/*`] });
   statements.push(
     { Sid: SID.bucketRead, Effect: 'Allow', Principal: backup, Action: [...BACKUP_BUCKET_READS], Resource: [b] },
     { Sid: SID.objects, Effect: 'Allow', Principal: backup, Action: [...BACKUP_OBJECT_ACTIONS], Resource: [`${b}/${under(o.prefix)}*`] },
-    { Sid: SID.locks, Effect: 'Allow', Principal: backup, Action: [LOCK_DELETE_ACTION], Resource: [locks] },
+    { Sid: SID.locks, Effect: 'Allow', Principal: backup, Action: [LOCK_DELETE_ACTION], Resource: locks },
     { Sid: SID.deny, Effect: 'Deny', Principal: backup, Action: denied, Resource: [b, `${b}/*`] },
-    { Sid: SID.denyDelete, Effect: 'Deny', Principal: backup, Action: [LOCK_DELETE_ACTION], NotResource: [locks] },
+    { Sid: SID.denyDelete, Effect: 'Deny', Principal: backup, Action: [LOCK_DELETE_ACTION], NotResource: locks },
   );
   return { Version: '2012-10-17', Id: policyId(o.lock), Statement: statements };
+}
+
+/**
+ * Where the backup user may delete: the lock files of a repository at PREFIX, or of repositories
+ * below it (`rwm serve --s3` keeps many: PREFIX/<repo>/locks/). restic's other files never have a
+ * "locks" path segment, as long as no repository path has one.
+ */
+export function lockResources(bucket: string, prefix: string): string[] {
+  const base = `${bucketArn(bucket)}/${under(prefix)}`;
+  return [`${base}locks/*`, `${base}*/locks/*`];
+}
+
+/** Is this resource pattern one of lockResources' (so a DeleteObject on it only touches lock files)? */
+export function isLockResource(bucket: string, prefix: string, resource: string): boolean {
+  const base = `${bucketArn(bucket)}/${under(prefix)}`;
+  return resource.startsWith(base) && /^(?:\*\/|[^*?]+\/)*locks\/\*$/.test(resource.slice(base.length));
 }
 
 /** "rwm-v1-nolock" or "rwm-v1-lock-governance-30d": what `create` was asked for, for `check`. */

@@ -71,7 +71,7 @@ describe('rwm storage list, info, delete, policy', () => {
     const full = JSON.parse((await storage(['policy', bucket, '--user', 'backup', '--prefix', 'host1'], { endpoint: false, as: 'none' })).stdout) as { Statement: { Effect: string; Action: string[]; Resource?: string[] }[] };
     const deny = full.Statement.find((s) => s.Effect === 'Deny' && s.Action.includes('s3:DeleteObjectVersion'));
     assert.ok(deny?.Action.includes('s3:PutEncryptionConfiguration'), 'the full policy also denies encryption changes');
-    assert.deepEqual(full.Statement.filter((s) => s.Effect === 'Allow' && s.Action.includes('s3:DeleteObject')).map((s) => s.Resource), [[`arn:aws:s3:::${bucket}/host1/locks/*`]]);
+    assert.deepEqual(full.Statement.filter((s) => s.Effect === 'Allow' && s.Action.includes('s3:DeleteObject')).map((s) => s.Resource), [[`arn:aws:s3:::${bucket}/host1/locks/*`, `arn:aws:s3:::${bucket}/host1/*/locks/*`]]);
   });
 
   test('delete refuses a bucket with versions, an unconfirmed purge, and the backup user; nothing changes', async () => {
