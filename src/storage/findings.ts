@@ -24,7 +24,7 @@ export interface Finding {
   readonly action?: string;
 }
 
-export type ProbeOutcome = 'refused' | 'allowed' | 'unsupported' | 'inconclusive' | 'ok' | 'failed' | 'skipped';
+export type ProbeOutcome = 'refused' | 'allowed' | 'unsupported' | 'inconclusive' | 'ok' | 'failed';
 
 export interface ProbeResult {
   readonly action: string;
