@@ -1,13 +1,12 @@
 // Where `rwm storage` reaches S3 and with whose keys: flags > environment (the AWS SDK's usual
 // variables) > the named profile in the config file > defaults. Keys never come from flags.
 import { access, constants, stat } from 'node:fs/promises';
-import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { loadSharedConfigFiles } from '@smithy/core/config';
+import { looseModeWarning } from '../config/load.js';
+import type { StorageConnection } from '../storage/client.js';
 import type { RwmConfig, S3ProfileConfig } from '../config/schema.js';
+import { envEndpoint, envRegion, nonEmpty } from './aws-env.js';
 import { UserError } from './exit.js';
-
-/** What the SDK takes: AwsCredentialIdentity | AwsCredentialIdentityProvider. */
-export type S3Credentials = NonNullable<S3ClientConfig['credentials']>;
 
 export interface ConnectionFlags {
   readonly profile?: string;
@@ -17,13 +16,7 @@ export interface ConnectionFlags {
 }
 
 /** A resolved connection. `source` MUST NOT contain a secret: it is printed. */
-export interface S3Connection {
-  /** No trailing slash; undefined means AWS. */
-  readonly endpoint?: string;
-  readonly region: string;
-  readonly pathStyle: boolean;
-  /** undefined: the AWS SDK's default chain. */
-  readonly credentials?: S3Credentials;
+export interface S3Connection extends StorageConnection {
   /** Where the keys came from, for messages: 'profile "admin"', 'the environment (AWS_ACCESS_KEY_ID)', ... */
   readonly source: string;
 }
@@ -52,8 +45,8 @@ export async function resolveS3Connection(
 ): Promise<{ connection: S3Connection; warnings: string[] }> {
   const picked = pickProfile(flags, env, config);
   const p = picked?.profile;
-  const endpoint = parseEndpoint(flags.endpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL) ?? p?.endpoint);
-  const region = flags.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? p?.region ?? 'us-east-1';
+  const endpoint = parseEndpoint(flags.endpoint ?? envEndpoint(env) ?? p?.endpoint);
+  const region = flags.region ?? envRegion(env) ?? p?.region ?? 'us-east-1';
   if (region === '') throw new UserError('the S3 region must not be empty');
   const pathStyle = flags.pathStyle ?? p?.pathStyle ?? endpoint !== undefined;
   const warnings: string[] = [];
@@ -148,14 +141,6 @@ async function readCredentialsFile(file: string, section: string, warnings: stri
   return keys(id, secret, nonEmpty(s.aws_session_token));
 }
 
-/** A warning when group or others may read or write a file that holds secrets; undefined if it is private. */
-function looseModeWarning(what: string, file: string, mode: number): string | undefined {
-  const perms = mode & 0o777;
-  const how = [(perms & 0o044) !== 0 ? 'readable' : '', (perms & 0o022) !== 0 ? 'writable' : ''].filter((x) => x !== '').join(' and ');
-  if (how === '') return undefined;
-  return `${what} ${file} is ${how} by group or others (mode ${perms.toString(8).padStart(3, '0')}): chmod 600 ${file}`;
-}
-
 function describeFsError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file';
@@ -167,6 +152,3 @@ function keys(accessKeyId: string, secretAccessKey: string, sessionToken: string
   return { accessKeyId, secretAccessKey, ...(sessionToken !== undefined ? { sessionToken } : {}) };
 }
 
-function nonEmpty(v: string | undefined): string | undefined {
-  return v === undefined || v === '' ? undefined : v;
-}

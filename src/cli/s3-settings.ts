@@ -2,6 +2,7 @@
 // config file's `serve.s3` > defaults. Credentials never come from flags (argv is world-readable).
 import type { S3SectionConfig } from '../config/schema.js';
 import { normalisePrefix, parseBucketAndPrefix, type S3Settings } from '../backend/s3/settings.js';
+import { envEndpoint, envRegion, nonEmpty } from './aws-env.js';
 import { UserError } from './exit.js';
 
 export interface S3Flags {
@@ -34,9 +35,9 @@ export function resolveS3Settings(flags: S3Flags, env: NodeJS.ProcessEnv, file: 
     bucket = file?.bucket ?? '';
     prefix = normalisePrefix(file?.prefix ?? '');
   }
-  const endpoint = flags.s3Endpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL) ?? file?.endpoint;
+  const endpoint = flags.s3Endpoint ?? envEndpoint(env) ?? file?.endpoint;
   if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) throw new UserError(`S3 endpoint "${endpoint}" must be an http:// or https:// URL`);
-  const region = flags.s3Region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? file?.region ?? 'us-east-1';
+  const region = flags.s3Region ?? envRegion(env) ?? file?.region ?? 'us-east-1';
   const lookup = flags.s3BucketLookup ?? file?.bucketLookup ?? 'auto';
   if (lookup !== 'auto' && lookup !== 'path' && lookup !== 'dns') throw new UserError(`--s3-bucket-lookup must be auto, path or dns, not "${lookup}"`);
   // Keys in the environment take precedence over keys in the file; otherwise the SDK's chain decides.
@@ -56,6 +57,3 @@ export function resolveS3Settings(flags: S3Flags, env: NodeJS.ProcessEnv, file: 
   };
 }
 
-function nonEmpty(v: string | undefined): string | undefined {
-  return v === undefined || v === '' ? undefined : v;
-}

@@ -32,6 +32,15 @@ export async function loadConfig(path: string | undefined): Promise<{ config: Rw
   }
   const warnings: string[] = [];
   const st = await stat(path);
-  if ((st.mode & 0o077) !== 0) warnings.push(`config file ${path} is readable or writable by group or others (mode ${(st.mode & 0o777).toString(8)})`);
+  const warning = looseModeWarning('config file', path, st.mode);
+  if (warning !== undefined) warnings.push(warning);
   return { config: parseConfig(text, path), warnings };
+}
+
+/** A warning when group or others may use a file that holds secrets (any of 0o077); undefined if it is private. */
+export function looseModeWarning(what: string, file: string, mode: number): string | undefined {
+  const perms = mode & 0o777;
+  if ((perms & 0o077) === 0) return undefined;
+  const how = [(perms & 0o044) !== 0 ? 'readable' : '', (perms & 0o022) !== 0 ? 'writable' : ''].filter((x) => x !== '').join(' and ') || 'accessible';
+  return `${what} ${file} is ${how} by group or others (mode ${perms.toString(8).padStart(3, '0')}): chmod 600 ${file}`;
 }
