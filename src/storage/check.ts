@@ -3,7 +3,7 @@
 // actions. A bucket is policed when there are no findings.
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3Status } from '../backend/s3/errors.js';
-import { readBucketConfig } from './bucket-config.js';
+import { readBucketConfig, type BucketConfig } from './bucket-config.js';
 import { describeS3Error } from './errors.js';
 import type { CheckReport, Finding, ProbeResult } from './findings.js';
 import { auditLifecycle } from './lifecycle-audit.js';
@@ -27,6 +27,8 @@ export interface CheckOptions {
   /** null: no object lock expected; undefined: what the policy's Id records (if rwm wrote it). */
   readonly lock?: LockSpec | null;
   readonly minLifecycleDays?: number;
+  /** The configuration, when the caller has already read it with `client`. */
+  readonly config?: BucketConfig;
 }
 
 export async function checkBucket(o: CheckOptions): Promise<CheckReport> {
@@ -42,7 +44,7 @@ export async function checkBucket(o: CheckOptions): Promise<CheckReport> {
     findings.push({ code: 'bucket-unreadable', message: `cannot reach bucket ${o.bucket}: ${why}` });
     return report();
   }
-  const config = await readBucketConfig(o.client, o.bucket);
+  const config = o.config ?? (await readBucketConfig(o.client, o.bucket));
   const unreadable = (what: string, error: string): void => void findings.push({ code: 'bucket-unreadable', message: `cannot read the ${what}: ${error}` });
 
   if (!config.versioning.ok) unreadable('versioning status', config.versioning.error);

@@ -16,6 +16,8 @@ export interface DeleteOptions {
   readonly bucket: string;
   readonly purge: boolean;
   readonly dryRun: boolean;
+  /** Asked before a purge deletes anything from a bucket that is not empty; throws to stop it. */
+  readonly confirm?: (contents: Inventory) => Promise<void>;
   /** Called after each deleted version, for progress. */
   readonly onDeleted?: (done: number) => void;
 }
@@ -37,7 +39,7 @@ export function describeContents(i: Inventory): string {
 }
 
 /** Refuses unless the keys in use own the bucket: the backup account never deletes buckets. */
-export async function assertOwned(client: S3Client, bucket: string): Promise<void> {
+async function assertOwned(client: S3Client, bucket: string): Promise<void> {
   let names: string[];
   try {
     names = ((await client.send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name ?? '');
@@ -57,6 +59,7 @@ export async function deleteBucket(o: DeleteOptions): Promise<DeleteResult> {
   let versionsDeleted = 0;
   const refused: string[] = [];
   if (o.purge) {
+    if (!isEmpty(before)) await o.confirm?.(before);
     for (const u of await listIncompleteUploads(o.client, o.bucket)) {
       await o.client.send(new AbortMultipartUploadCommand({ Bucket: o.bucket, Key: u.key, UploadId: u.uploadId })).catch((err: unknown) => refused.push(`upload ${u.key}: ${describeS3Error(err)}`));
     }

@@ -25,7 +25,8 @@ export async function ownedBuckets(client: S3Client): Promise<{ name: string; cr
 }
 
 export async function describeBucket(client: S3Client, bucket: string, created: string | null, minLifecycleDays: number): Promise<BucketDescription> {
-  const [config, inventory, check] = await Promise.all([readBucketConfig(client, bucket), takeInventory(client, bucket), checkBucket({ bucket, client, minLifecycleDays })]);
+  const [config, inventory] = await Promise.all([readBucketConfig(client, bucket), takeInventory(client, bucket)]);
+  const check = await checkBucket({ bucket, client, minLifecycleDays, config });
   const lock = (l: { rule: LockSpec | undefined } | null): BucketDescription['objectLock'] => (l === null ? null : l.rule === undefined ? { mode: null, days: null } : { mode: l.rule.mode, days: l.rule.days });
   let policy: unknown = null;
   if (!config.policy.ok) policy = 'unreadable';

@@ -3,8 +3,8 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { deleteBucket, describeContents, assertOwned, isEmpty } from '../../../storage/delete.js';
-import { takeInventory } from '../../../storage/inventory.js';
+import { deleteBucket, describeContents, isEmpty } from '../../../storage/delete.js';
+import type { Inventory } from '../../../storage/inventory.js';
 import { CommandExit, EXIT, UserError } from '../../exit.js';
 import { parseBucket, withConnection, withStorage, type ConnectionOptions, type StorageDeps } from './common.js';
 
@@ -25,22 +25,23 @@ export function registerDelete(storage: Command, deps: () => StorageDeps): void 
       const bucket = parseBucket(bucketArg);
       const out = (line: string): boolean => d.stdout.write(`${line}\n`);
       await withStorage(opts, cmd, d, async (s) => {
+        const purge = opts.purge === true;
         if (opts.dryRun === true) {
-          await assertOwned(s.client, bucket);
-          const inv = await takeInventory(s.client, bucket);
-          out(`dry run: ${bucket} holds ${describeContents(inv)}`);
-          out(isEmpty(inv) ? 'it is empty: "rwm storage delete" would delete it' : opts.purge === true ? 'with --purge all of it would be deleted, then the bucket' : 'without --purge it would be refused');
+          const { before } = await deleteBucket({ client: s.client, bucket, purge, dryRun: true });
+          out(`dry run: ${bucket} holds ${describeContents(before)}`);
+          out(isEmpty(before) ? 'it is empty: "rwm storage delete" would delete it' : purge ? 'with --purge all of it would be deleted, then the bucket' : 'without --purge it would be refused');
           return;
         }
-        if (opts.purge === true && opts.yes !== true) {
-          await assertOwned(s.client, bucket);
-          const inv = await takeInventory(s.client, bucket);
-          if (!isEmpty(inv)) await confirm(d, bucket, describeContents(inv));
-        }
-        const bar = opts.purge === true && (d.stderr as { isTTY?: boolean }).isTTY === true ? new SingleBar({ format: 'deleting versions {value} [{bar}]', clearOnComplete: true }, Presets.shades_classic) : undefined;
-        bar?.start(0, 0);
+        const bar = purge && (d.stderr as { isTTY?: boolean }).isTTY === true ? new SingleBar({ format: 'deleting versions {value} [{bar}]', clearOnComplete: true }, Presets.shades_classic) : undefined;
         try {
-          const r = await deleteBucket({ client: s.client, bucket, purge: opts.purge === true, dryRun: false, ...(bar !== undefined ? { onDeleted: (n: number) => bar.update(n) } : {}) });
+          const r = await deleteBucket({
+            client: s.client,
+            bucket,
+            purge,
+            dryRun: false,
+            ...(opts.yes === true ? {} : { confirm: async (inv: Inventory) => confirm(d, bucket, describeContents(inv)) }),
+            ...(bar !== undefined ? { onDeleted: (n: number) => showProgress(bar, n) } : {}),
+          });
           bar?.stop();
           if (r.versionsDeleted > 0) out(`deleted ${r.versionsDeleted} versions and delete markers`);
           if (!r.deleted) {
@@ -53,6 +54,12 @@ export function registerDelete(storage: Command, deps: () => StorageDeps): void 
         }
       });
     });
+}
+
+/** The bar starts with the first deletion, after any confirmation prompt. */
+function showProgress(bar: SingleBar, done: number): void {
+  if (done === 1) bar.start(0, 0);
+  bar.update(done);
 }
 
 async function confirm(d: StorageDeps, bucket: string, contents: string): Promise<void> {
