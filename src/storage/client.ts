@@ -2,6 +2,7 @@
 // checksums only where an operation requires them (RGW rejects the SDK's default trailers), a quiet
 // SDK logger, and the SDK's standard retries (these requests can all be repeated).
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { QUIET_LOGGER } from '../backend/s3/client.js';
 
 export interface StorageConnection {
   readonly endpoint?: string;
@@ -9,8 +10,6 @@ export interface StorageConnection {
   readonly pathStyle: boolean;
   readonly credentials?: NonNullable<S3ClientConfig['credentials']>;
 }
-
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export function createStorageClient(c: StorageConnection): S3Client {
   return new S3Client({
@@ -21,7 +20,7 @@ export function createStorageClient(c: StorageConnection): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
-    logger: quiet,
+    logger: QUIET_LOGGER,
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
   });
 }

@@ -15,12 +15,10 @@ function statusText(status: number): string {
 }
 
 /** NoSuchBucket (a HEAD on a missing bucket says 404 NotFound: check that where HeadBucket is used). */
-export const isNoSuchBucket = (err: unknown): boolean => s3Name(err) === 'NoSuchBucket';
+const isNoSuchBucket = (err: unknown): boolean => s3Name(err) === 'NoSuchBucket';
 
 /** A 404 that means "no such configuration on this bucket" (policy, lifecycle, lock, key), not a missing bucket. */
 export const isAbsent = (err: unknown): boolean => s3Status(err) === 404 && !isNoSuchBucket(err);
-
-export const isDenied = (err: unknown): boolean => s3Status(err) === 403;
 
 /** Wraps a failed S3 call in a message for the user (the error stays the cause). */
 export class StorageError extends Error {

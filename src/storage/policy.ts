@@ -52,7 +52,8 @@ export const SID = {
 } as const;
 
 export const bucketArn = (bucket: string): string => `arn:aws:s3:::${bucket}`;
-const under = (prefix: string): string => (prefix === '' ? '' : `${prefix}/`);
+/** The key prefix as the start of a key: '' or 'PREFIX/'. */
+export const under = (prefix: string): string => (prefix === '' ? '' : `${prefix}/`);
 
 export function buildPolicy(o: PolicyOptions): PolicyDocument {
   const b = bucketArn(o.bucket);

@@ -27,6 +27,7 @@ import {
 import { s3Status } from '../backend/s3/errors.js';
 import { describeS3Error } from './errors.js';
 import type { Finding, ProbeResult } from './findings.js';
+import { under } from './policy.js';
 
 export interface ProbeInput {
   readonly client: S3Client;
@@ -50,7 +51,6 @@ interface Probe {
   readonly send: () => Promise<unknown>;
 }
 
-const under = (prefix: string): string => (prefix === '' ? '' : `${prefix}/`);
 const fakeVersionId = (): string => `rwmprobe${randomBytes(12).toString('hex')}`;
 
 export const canaryKey = (prefix: string): string => `${under(prefix)}rwm-canary`;

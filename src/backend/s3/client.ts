@@ -18,7 +18,7 @@ const MAX_SOCKETS = 64;
 
 // The SDK would print some notices with console.warn (e.g. when a streamed upload fails, which rwm
 // reports itself as a typed error). Keep stderr for rwm's own JSON log.
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+export const QUIET_LOGGER = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export function createS3Clients(s: S3Settings): S3Clients {
   const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS });
@@ -32,7 +32,7 @@ export function createS3Clients(s: S3Settings): S3Clients {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts,
-      logger: quiet,
+      logger: QUIET_LOGGER,
       requestHandler: { httpAgent, httpsAgent, connectionTimeout: 10_000, requestTimeout: 120_000 },
     });
   const client = make(2);
