@@ -374,3 +374,14 @@ describe('usage and configuration errors, config file permissions', () => {
     assert.equal(quiet.stderr.includes(creds), false, quiet.stderr);
   });
 });
+
+describe('rwm storage create rolls back', () => {
+  test('a step failing after the bucket was made removes the new bucket again, and says so', async () => {
+    const bucket = newBucket('rwm-cli-rollback');
+    // The admin statement would name the backup user itself: refused after CreateBucket.
+    const r = await storage(['create', bucket, '--user', 'backup', '--admin-user', 'backup']);
+    assert.equal(r.status, 1, show(r));
+    assert.match(r.stderr, /the backup user backup owns the bucket.*the new bucket was removed again/, show(r));
+    await assertNoBucket(bucket);
+  });
+});

@@ -9,7 +9,7 @@
 // Compliance-locked versions outlive the test by a day: cleanup of that bucket fails silently.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DeleteObjectCommand, GetObjectLockConfigurationCommand, GetObjectRetentionCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectLockConfigurationCommand, HeadBucketCommand, GetObjectRetentionCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { bucketName, deleteBucket, listVersions, s3TestEnv, testClient } from '../helpers/s3.js';
 import { jsonOf, runStorage, type CheckJson, type StorageRun } from '../helpers/storage.js';
 
@@ -130,6 +130,24 @@ for (const mode of ['governance', 'compliance'] as const) {
     test(`check --object-lock ${mode} --retention 1 (what was asked for) exits 0`, async () => {
       const r = await runStorage(env, ['check', bucket, '--object-lock', mode, '--retention', '1']);
       assert.equal(r.status, 0, show(r));
+    });
+
+    test(`delete --purge --yes: ${mode === 'governance' ? 'bypasses governance and removes the bucket' : 'cannot delete compliance-locked versions, says so, and keeps the bucket'}`, async () => {
+      const before = await listVersions(env, bucket);
+      assert.ok(before.length > 0);
+      const r = await runStorage(env, ['delete', bucket, '--purge', '--yes']);
+      const head = await statusOf(() => adminClient.send(new HeadBucketCommand({ Bucket: bucket })));
+      if (mode === 'governance') {
+        assert.equal(r.status, 0, show(r));
+        assert.equal(head.status, 404, 'the bucket is gone');
+      } else {
+        assert.equal(r.status, 1, show(r));
+        assert.match(r.stderr, /could not be deleted .*so bucket .* was kept/, show(r));
+        assert.equal(head.status, 200, 'the bucket is kept');
+        const locked = before.filter((v) => !v.deleteMarker);
+        const after = await listVersions(env, bucket);
+        for (const v of locked) assert.ok(after.some((a) => a.key === v.key && a.versionId === v.versionId), `${v.key} ${v.versionId} is still there`);
+      }
     });
   });
 }
