@@ -15,5 +15,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 restic version
-rclone version | head -n 1
+rclone version | sed -n 1p   # sed reads all of it: head could end the pipe early and SIGPIPE rclone under pipefail
 ceph --version
