@@ -10,7 +10,7 @@ import { parseBasicAuth, type Htpasswd } from '../auth/htpasswd.js';
 import { parseRequestUrl, RouteError, routeTypeLabel } from './route.js';
 import { failureFor } from './status.js';
 import { sendStatus, type Req, type Res, type RequestContext } from './context.js';
-import { allowedMethods, ROUTES } from './routes/table.js';
+import { allowedMethods, routeHandler } from './routes/table.js';
 import type { RestMetrics } from './metrics.js';
 
 export interface AppOptions {
@@ -113,7 +113,7 @@ export function createApp(opts: AppOptions): RequestHandler {
       return;
     }
 
-    const handler = ROUTES[route.kind][method];
+    const handler = routeHandler(route.kind, method);
     if (handler === undefined) {
       if (route.kind === 'repo' && (method === 'GET' || method === 'HEAD')) {
         sendStatus(res, 404); // includes restic's start-up probe, GET /file-<random>

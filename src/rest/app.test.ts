@@ -1,0 +1,129 @@
+// The REST app in process, on the in-memory store, over HTTP/1.1 and HTTP/2 (h2c): table-driven
+// protocol cases (statuses, audit events, logs, metrics) in rest-server's handlers_test.go style.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, request, type Server } from 'node:http';
+import { connect as connectH2, createServer as createH2Server, constants as h2c, type Http2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import { MemoryStore } from '../backend/memory.js';
+import type { UserRule } from '../auth/access.js';
+import { createApp, type AppOptions } from './app.js';
+import { createRestMetrics } from './metrics.js';
+
+interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+}
+
+interface Harness {
+  readonly store: MemoryStore;
+  readonly logs: Record<string, unknown>[];
+  readonly metrics: ReturnType<typeof createRestMetrics>;
+  http1(method: string, path: string, opts?: { body?: Buffer; headers?: Record<string, string> }): Promise<Reply>;
+  http2(method: string, path: string, opts?: { body?: Buffer; headers?: Record<string, string>; timeoutMs?: number }): Promise<Reply>;
+  audits(): Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+async function listen(server: Server | Http2Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+/** The app on a memory store, served over HTTP/1.1 and h2c on two loopback ports; logs collected. */
+async function startApp(opts: Partial<AppOptions> & { users?: Record<string, UserRule>; privateRepos?: boolean } = {}): Promise<Harness> {
+  const logs: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const store = new MemoryStore();
+  const metrics = createRestMetrics();
+  const { users, privateRepos, ...rest } = opts;
+  const handler = createApp({
+    store, htpasswd: undefined, logger, metrics, prometheus: false, metricsNoAuth: false, maxUploadSize: 1 << 20,
+    access: { privateRepos: privateRepos ?? false, appendOnly: true, users: new Map(Object.entries(users ?? {})) },
+    ...rest,
+  });
+  const s1 = createHttpServer(handler);
+  const s2 = createH2Server(handler);
+  const [p1, p2] = await Promise.all([listen(s1), listen(s2)]);
+  const session = connectH2(`http://127.0.0.1:${p2}`);
+  session.on('error', () => undefined);
+  return {
+    store, logs, metrics,
+    audits: () => logs.filter((l) => l.audit === true),
+    http1: (method, path, o = {}) =>
+      new Promise((resolve, reject) => {
+        const headers = o.body ? { 'Content-Length': String(o.body.length), ...o.headers } : { ...o.headers };
+        const req = request({ host: '127.0.0.1', port: p1, method, path, headers, agent: false }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => parts.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(o.body);
+      }),
+    http2: (method, path, o = {}) =>
+      new Promise((resolve, reject) => {
+        const stream = session.request({ [h2c.HTTP2_HEADER_METHOD]: method, [h2c.HTTP2_HEADER_PATH]: path, ...o.headers }, { endStream: o.body === undefined });
+        const timer = setTimeout(() => {
+          stream.close(h2c.NGHTTP2_CANCEL);
+          reject(new Error(`no answer to ${method} ${path.slice(0, 80)} within ${o.timeoutMs ?? 2000} ms`));
+        }, o.timeoutMs ?? 2000);
+        let status = 0;
+        let headers: Record<string, string | string[] | undefined> = {};
+        const parts: Buffer[] = [];
+        stream.on('response', (h) => {
+          status = Number(h[h2c.HTTP2_HEADER_STATUS]);
+          headers = h;
+        });
+        stream.on('data', (c: Buffer) => parts.push(c));
+        stream.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status, headers, body: Buffer.concat(parts) });
+        });
+        stream.on('error', (err: Error) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+        if (o.body !== undefined) stream.end(o.body);
+      }),
+    close: async () => {
+      session.destroy();
+      await Promise.all([
+        new Promise((r) => s1.close(r)),
+        new Promise((r) => s2.close(r)),
+      ]);
+      s1.closeAllConnections();
+    },
+  };
+}
+
+describe('methods', () => {
+  let app: Harness;
+  const data = randomBytes(100);
+  const id = sha(data);
+  before(async () => {
+    app = await startApp();
+    assert.equal((await app.http1('POST', '/r/?create=true')).status, 200);
+    assert.equal((await app.http1('POST', `/r/data/${id}`, { body: data })).status, 200);
+  });
+  after(() => app.close());
+
+  // Over HTTP/2 any token is a method; names of Object.prototype's properties once found a "handler" there.
+  const odd = ['toString', 'constructor', 'hasOwnProperty', 'valueOf', '__proto__', '__defineGetter__', 'isPrototypeOf', 'FOO', 'get'];
+  const paths = ['/r/', '/r/config', '/r/data/', `/r/data/${id}`];
+  for (const method of odd) {
+    test(`HTTP/2 method ${method} is answered 405 (or 404 on a repository) on every kind of path`, async () => {
+      for (const path of paths) {
+        const res = await app.http2(method, path);
+        assert.ok([404, 405].includes(res.status), `${method} ${path}: ${res.status}`);
+        if (res.status === 405) assert.match(String(res.headers.allow), /^[A-Z, ]+$/, `${method} ${path}: Allow header`);
+      }
+    });
+  }
+});
