@@ -10,7 +10,7 @@ import pino from 'pino';
 import { MemoryStore } from '../backend/memory.js';
 import type { UserRule } from '../auth/access.js';
 import { createApp, type AppOptions } from './app.js';
-import { createRestMetrics } from './metrics.js';
+import { createRestMetrics, statusLabel } from './metrics.js';
 
 interface Reply {
   readonly status: number;
@@ -126,4 +126,28 @@ describe('methods', () => {
       }
     });
   }
+});
+
+describe('metrics', () => {
+  test('unknown methods and statuses are counted as "other", not as label values of their own', async () => {
+    const app = await startApp();
+    try {
+      const long = 'X'.repeat(2000);
+      for (let i = 0; i < 20; i++) await app.http2(`${long}${i}`, '/r/config');
+      await app.http2('toString', '/r/');
+      await app.http1('GET', '/r/config');
+      await new Promise((r) => setTimeout(r, 20)); // the counters are updated on 'close'
+      const series = [...(await app.metrics.requests.get()).values, ...(await app.metrics.duration.get()).values];
+      const methods = new Set(series.map((v) => String(v.labels.method)));
+      assert.deepEqual([...methods].sort(), ['GET', 'other']);
+      const statuses = new Set((await app.metrics.requests.get()).values.map((v) => String(v.labels.status)));
+      for (const s of statuses) assert.match(s, /^(\d{3}|other)$/);
+      assert.equal(statusLabel(299), 'other');
+      assert.equal(statusLabel(507), '507');
+      const text = await app.metrics.registry.metrics();
+      assert.ok(!text.includes(long), 'a client-chosen method appears in /metrics');
+    } finally {
+      await app.close();
+    }
+  });
 });

@@ -11,7 +11,7 @@ import { parseRequestUrl, RouteError, routeTypeLabel } from './route.js';
 import { failureFor } from './status.js';
 import { sendStatus, type Req, type Res, type RequestContext } from './context.js';
 import { allowedMethods, routeHandler } from './routes/table.js';
-import type { RestMetrics } from './metrics.js';
+import { methodLabel, statusLabel, type RestMetrics } from './metrics.js';
 
 export interface AppOptions {
   readonly store: Store;
@@ -159,10 +159,10 @@ export function createApp(opts: AppOptions): RequestHandler {
     res.on('close', () => {
       if (!res.writableFinished) ac.abort();
       const { type } = meta;
-      const method = req.method ?? 'GET';
-      metrics.requests.inc({ method, type, status: String(res.statusCode) });
-      metrics.duration.observe({ method, type }, Number(process.hrtime.bigint() - started) / 1e9);
-      opts.accessLog?.info({ addr: req.socket.remoteAddress, method, path: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      const label = methodLabel(req.method);
+      metrics.requests.inc({ method: label, type, status: statusLabel(res.statusCode) });
+      metrics.duration.observe({ method: label, type }, Number(process.hrtime.bigint() - started) / 1e9);
+      opts.accessLog?.info({ addr: req.socket.remoteAddress, method: req.method ?? 'GET', path: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     });
     handle(req, res, ac.signal, meta).catch((err: unknown) => {
       logger.error({ err, method: req.method, path: req.url }, 'request failed');

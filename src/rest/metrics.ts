@@ -10,6 +10,22 @@ export interface RestMetrics {
   readonly duration: Histogram<'method' | 'type'>;
 }
 
+// Label values come only from these sets: over HTTP/2 any token is a method, and every distinct
+// label value is a new time series held in memory for good.
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE']);
+const STATUSES = new Set([200, 206, 400, 401, 403, 404, 405, 411, 413, 416, 500, 503, 507]);
+
+/** The method as a label: one of the standard methods, else "other". */
+export function methodLabel(method: string | undefined): string {
+  const m = method ?? 'GET';
+  return METHODS.has(m) ? m : 'other';
+}
+
+/** The status as a label: one the server sends, else "other". */
+export function statusLabel(status: number): string {
+  return STATUSES.has(status) ? String(status) : 'other';
+}
+
 export function createRestMetrics(): RestMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'rwm_' });
