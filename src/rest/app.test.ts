@@ -4,10 +4,15 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, request, type Server } from 'node:http';
 import { connect as connectH2, createServer as createH2Server, constants as h2c, type Http2Server } from 'node:http2';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import bcrypt from 'bcryptjs';
 import pino from 'pino';
 import { MemoryStore } from '../backend/memory.js';
+import { Htpasswd } from '../auth/htpasswd.js';
 import type { UserRule } from '../auth/access.js';
 import { createApp, type AppOptions } from './app.js';
 import { createRestMetrics, statusLabel } from './metrics.js';
@@ -29,6 +34,15 @@ interface Harness {
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/** An htpasswd file in a temp directory (cost 4: fast tests), opened. */
+async function tempHtpasswd(users: Record<string, string>, cost = 4): Promise<{ h: Htpasswd; file: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'rwm-app-'));
+  const file = join(dir, '.htpasswd');
+  await writeFile(file, Object.entries(users).map(([u, p]) => `${u}:${bcrypt.hashSync(p, cost)}\n`).join(''));
+  return { h: await Htpasswd.open(file), file, remove: () => rm(dir, { recursive: true, force: true }) };
+}
 
 async function listen(server: Server | Http2Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -146,6 +160,58 @@ describe('metrics', () => {
       assert.equal(statusLabel(507), '507');
       const text = await app.metrics.registry.metrics();
       assert.ok(!text.includes(long), 'a client-chosen method appears in /metrics');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('log flooding', () => {
+  test('client-chosen paths, user names and methods are logged clipped, with a marker', async () => {
+    const logs: Record<string, unknown>[] = [];
+    const htpasswd = await tempHtpasswd({ alice: 'pw' });
+    const app = await startApp({ htpasswd: htpasswd.h, accessLog: pino({ level: 'info' }, { write: (l: string) => void logs.push(JSON.parse(l) as Record<string, unknown>) }) });
+    try {
+      const longPath = `/${'a'.repeat(40_000)}/config`;
+      assert.equal((await app.http2('GET', longPath, { headers: { authorization: basic('alice', 'pw') } })).status, 400);
+      assert.equal((await app.http2('GET', '/r/config', { headers: { authorization: basic('u'.repeat(10_000), 'x') } })).status, 401);
+      assert.equal((await app.http2('M'.repeat(10_000), '/r/config', { headers: { authorization: basic('alice', 'pw') } })).status, 405);
+      assert.equal((await app.http1('GET', `/${'b'.repeat(8000)}/`, { headers: { Authorization: basic('alice', 'pw') } })).status, 400);
+      await new Promise((r) => setTimeout(r, 20));
+      const all = [...app.logs, ...logs];
+      assert.ok(app.audits().length >= 3, JSON.stringify(app.audits()).slice(0, 500));
+      for (const line of all) {
+        const text = JSON.stringify(line);
+        assert.ok(text.length < 1500, `a log line of ${text.length} characters: ${text.slice(0, 300)}`);
+      }
+      const clipped = app.audits().filter((e) => typeof e.path === 'string' && e.path.includes('more chars]'));
+      assert.ok(clipped.length >= 1, 'the marker says the path was clipped');
+      assert.ok(app.audits().some((e) => typeof e.user === 'string' && e.user.startsWith('uuu') && e.user.includes('more chars]')));
+    } finally {
+      await app.close();
+      await htpasswd.remove();
+    }
+  });
+
+  test('repeated audit events from one address are summarised with a count', async () => {
+    const app = await startApp({ auditLimit: { burst: 3, windowMs: 300 } });
+    try {
+      for (let i = 0; i < 25; i++) assert.equal((await app.http1('GET', `/r/../${i}/config`)).status, 400);
+      assert.equal((await app.http1('DELETE', '/r/config')).status, 405); // another reason: logged
+      const logged = app.audits().filter((e) => e.reason === 'bad-path');
+      assert.equal(logged.length, 3);
+      assert.equal(app.audits().filter((e) => e.reason === 'delete-refused').length, 1);
+      await new Promise((r) => setTimeout(r, 400));
+      const summary = app.audits().filter((e) => e.reason === 'bad-path' && e.suppressed !== undefined);
+      assert.equal(summary.length, 1);
+      assert.equal(summary[0]?.suppressed, 22);
+      assert.equal(summary[0]?.addr, '127.0.0.1');
+      // a new window logs again
+      assert.equal((await app.http1('GET', '/r/../x/config')).status, 400);
+      assert.equal(app.audits().filter((e) => e.reason === 'bad-path' && e.path !== undefined).length, 4);
+      // the metrics count every refusal
+      const refusals = (await app.metrics.refusals.get()).values.find((v) => v.labels.reason === 'bad-path');
+      assert.equal(refusals?.value, 26);
     } finally {
       await app.close();
     }

@@ -12,6 +12,7 @@ import { failureFor } from './status.js';
 import { sendStatus, type Req, type Res, type RequestContext } from './context.js';
 import { allowedMethods, routeHandler } from './routes/table.js';
 import { methodLabel, statusLabel, type RestMetrics } from './metrics.js';
+import { AuditLimiter, clip, DEFAULT_AUDIT_LIMIT, type AuditLimit } from './audit.js';
 
 export interface AppOptions {
   readonly store: Store;
@@ -28,10 +29,13 @@ export interface AppOptions {
   /** Limits that apply to every request (the whole store), and per user. */
   readonly storeQuota?: Quota | undefined;
   readonly userQuota?: ((user: string, roots: readonly (readonly string[])[]) => Quota | undefined) | undefined;
+  /** How many audit events of one reason from one address are logged per window (default 100 per 10 s). */
+  readonly auditLimit?: AuditLimit | undefined;
 }
 
 export type RequestHandler = (req: Req, res: Res) => void;
 
+/** Who asked for what, as logged: every client-chosen string already clipped. */
 interface Who {
   readonly user: string | undefined;
   readonly addr: string | undefined;
@@ -41,10 +45,15 @@ interface Who {
 
 export function createApp(opts: AppOptions): RequestHandler {
   const { logger, metrics } = opts;
+  const limiter = new AuditLimiter(opts.auditLimit ?? DEFAULT_AUDIT_LIMIT, (reason, addr, suppressed) => {
+    logger.warn({ audit: true, reason, addr, suppressed }, `refused: ${suppressed} more requests like this from this address were not logged`);
+  });
 
   function refuse(who: Who, res: Res, status: number, reason: string, message: string, type: string): void {
     metrics.refusals.inc({ reason, type });
-    logger.warn({ audit: true, reason, user: who.user, addr: who.addr, method: who.method, path: who.path, status }, `refused: ${message}`);
+    if (limiter.admit(reason, who.addr)) {
+      logger.warn({ audit: true, reason, user: who.user, addr: who.addr, method: who.method, path: who.path, status }, `refused: ${clip(message)}`);
+    }
     sendStatus(res, status, status === 401 ? undefined : message);
   }
 
@@ -70,7 +79,7 @@ export function createApp(opts: AppOptions): RequestHandler {
       const auth = await authenticate(req);
       if (!auth.ok || (opts.access.privateRepos && auth.user !== 'metrics')) {
         res.setHeader('WWW-Authenticate', 'Basic realm="restic"');
-        refuse({ ...who, user: auth.user }, res, 401, 'auth-failed', 'authentication failed', 'metrics');
+        refuse({ ...who, user: clip(auth.user) }, res, 401, 'auth-failed', 'authentication failed', 'metrics');
         return;
       }
     }
@@ -83,7 +92,7 @@ export function createApp(opts: AppOptions): RequestHandler {
   async function handle(req: Req, res: Res, signal: AbortSignal, meta: { type: string }): Promise<void> {
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
-    const who0: Who = { user: undefined, addr: req.socket.remoteAddress, method, path: rawUrl };
+    const who0: Who = { user: undefined, addr: req.socket.remoteAddress, method: clip(method), path: clip(rawUrl) };
     if (opts.prometheus && rawUrl.split('?')[0] === '/metrics' && (method === 'GET' || method === 'HEAD')) {
       await serveMetrics(req, res, who0);
       return;
@@ -101,7 +110,7 @@ export function createApp(opts: AppOptions): RequestHandler {
     meta.type = typeLabel;
 
     const auth = await authenticate(req);
-    const who: Who = { ...who0, user: auth.user };
+    const who: Who = { ...who0, user: clip(auth.user) };
     if (!auth.ok) {
       res.setHeader('WWW-Authenticate', 'Basic realm="restic"');
       refuse(who, res, 401, 'auth-failed', 'authentication failed', typeLabel);
@@ -134,7 +143,7 @@ export function createApp(opts: AppOptions): RequestHandler {
       await handler(ctx);
     } catch (err) {
       if (signal.aborted) {
-        logger.info({ method, path: rawUrl, user: auth.user }, 'client went away during the request; nothing stored');
+        logger.info({ method: who.method, path: who.path, user: who.user }, 'client went away during the request; nothing stored');
         return;
       }
       if (res.headersSent) throw err;
@@ -142,7 +151,7 @@ export function createApp(opts: AppOptions): RequestHandler {
       // A list must never look like "no files" (a 404 once let `restic prune` wipe a repository):
       // any failure that is not already a server error becomes a 500; "storage unavailable" stays 503.
       if (route.kind === 'list' && failure.status < 500) failure = { status: 500, message: 'internal server error' };
-      if (failure.status >= 500) logger.error({ err, method, path: rawUrl, user: auth.user }, 'request failed');
+      if (failure.status >= 500) logger.error({ err, method: who.method, path: who.path, user: who.user }, 'request failed');
       if (failure.auditReason !== undefined) {
         const reason = method === 'DELETE' && failure.status === 403 ? 'delete-refused' : failure.auditReason;
         refuse(who, res, failure.status, reason, failure.message, typeLabel);
@@ -162,10 +171,10 @@ export function createApp(opts: AppOptions): RequestHandler {
       const label = methodLabel(req.method);
       metrics.requests.inc({ method: label, type, status: statusLabel(res.statusCode) });
       metrics.duration.observe({ method: label, type }, Number(process.hrtime.bigint() - started) / 1e9);
-      opts.accessLog?.info({ addr: req.socket.remoteAddress, method: req.method ?? 'GET', path: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      opts.accessLog?.info({ addr: req.socket.remoteAddress, method: clip(req.method ?? 'GET'), path: clip(req.url), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     });
     handle(req, res, ac.signal, meta).catch((err: unknown) => {
-      logger.error({ err, method: req.method, path: req.url }, 'request failed');
+      logger.error({ err, method: clip(req.method), path: clip(req.url) }, 'request failed');
       if (!res.headersSent) sendStatus(res, 500);
       else res.destroy();
     });
