@@ -5,6 +5,8 @@ import { ConfigError } from '../config/load.js';
 import { CommandExit, EXIT, EXIT_HELP, UserError } from './exit.js';
 import { registerServe } from './commands/serve.js';
 import { registerStorage } from './commands/storage/index.js';
+import { registerState } from './commands/state/index.js';
+import { registerRestore } from './commands/restore.js';
 import { version } from './version.js';
 
 function stopSignal(): Promise<void> {
@@ -24,7 +26,10 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError()
     .addHelpText('after', EXIT_HELP);
   registerServe(program, () => ({ stdin: process.stdin, stdout: process.stdout, stopSignal: stopSignal(), env: process.env }));
-  registerStorage(program, () => ({ env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }));
+  const storageDeps = () => ({ env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+  registerStorage(program, storageDeps);
+  registerState(program, storageDeps);
+  registerRestore(program, storageDeps);
   try {
     await program.parseAsync(argv);
     return EXIT.OK;

@@ -8,6 +8,8 @@ import type { RwmConfig } from '../../../config/schema.js';
 import { BUCKET_RE, normalisePrefix } from '../../../backend/s3/settings.js';
 import { createStorageClient } from '../../../storage/client.js';
 import { StorageError } from '../../../storage/errors.js';
+import { isBackendError } from '../../../backend/errors.js';
+import { StateFormatError } from '../../../state/format.js';
 import type { LockSpec } from '../../../storage/policy.js';
 import { userArn } from '../../../storage/principal.js';
 import { EXIT, UserError } from '../../exit.js';
@@ -86,7 +88,8 @@ export async function withStorage<T>(opts: ConnectionOptions, cmd: Command, deps
   try {
     return await run(s);
   } catch (err) {
-    if (err instanceof StorageError) throw new UserError(err.message, EXIT.FAILURE, { cause: err });
+    // S3 and state-file failures are the command's result, not a crash: one line, exit 1.
+    if (err instanceof StorageError || isBackendError(err) || err instanceof StateFormatError) throw new UserError(err.message, EXIT.FAILURE, { cause: err });
     throw err;
   } finally {
     s.close();

@@ -1,0 +1,113 @@
+// THE ONE PLACE THAT PAGES ListObjectVersions. It walks the key space one "directory" at a time
+// (Delimiter '/'), so restic's sharded layout (data/00..ff, index/, snapshots/, ...) is listed in
+// parallel, and yields one record per version in key order, newest first within a key. Each listing
+// runs at most a page ahead of its reader and only a window of directories is started at once, so
+// memory stays flat however many objects the bucket holds.
+import { ListObjectVersionsCommand, type ListObjectVersionsCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { prefetched, Semaphore } from '../util/prefetch.js';
+import { compareWithinKey, type ListVersionsOptions, type VersionRecord } from './bucket.js';
+import { compareKeys } from './names.js';
+
+export const DEFAULT_LIST_CONCURRENCY = 16;
+
+type Item = { readonly dir: string } | { readonly rec: VersionRecord };
+
+const etagOf = (e: string | undefined): string => (e ?? '').replace(/^"|"$/g, '').toLowerCase();
+const timeOf = (d: Date | undefined): number => (d instanceof Date ? d.getTime() : 0);
+
+/** One page's versions, markers and sub-directories as one sorted sequence. */
+export function pageItems(page: ListObjectVersionsCommandOutput): Item[] {
+  const recs: VersionRecord[] = [];
+  for (const v of page.Versions ?? []) {
+    recs.push({ key: v.Key ?? '', versionId: v.VersionId ?? 'null', deleteMarker: false, isLatest: v.IsLatest === true, size: v.Size ?? 0, etag: etagOf(v.ETag), lastModified: timeOf(v.LastModified), owner: v.Owner?.ID ?? '' });
+  }
+  for (const m of page.DeleteMarkers ?? []) {
+    recs.push({ key: m.Key ?? '', versionId: m.VersionId ?? 'null', deleteMarker: true, isLatest: m.IsLatest === true, size: 0, etag: '', lastModified: timeOf(m.LastModified), owner: m.Owner?.ID ?? '' });
+  }
+  recs.sort((a, b) => compareKeys(a.key, b.key) || compareWithinKey(a, b));
+  const dirs = (page.CommonPrefixes ?? []).map((p) => p.Prefix ?? '').filter((p) => p !== '');
+  dirs.sort(compareKeys);
+  // Merge: a directory's keys all start with its prefix, so it sits where its prefix sorts.
+  const out: Item[] = [];
+  let i = 0;
+  for (const dir of dirs) {
+    while (i < recs.length && compareKeys((recs[i] as VersionRecord).key, dir) < 0) out.push({ rec: recs[i++] as VersionRecord });
+    out.push({ dir });
+  }
+  while (i < recs.length) out.push({ rec: recs[i++] as VersionRecord });
+  return out;
+}
+
+export function listS3Versions(client: S3Client, bucket: string, prefix: string, opts: ListVersionsOptions = {}): AsyncIterable<VersionRecord> {
+  const concurrency = Math.max(1, opts.concurrency ?? DEFAULT_LIST_CONCURRENCY);
+  const requests = new Semaphore(concurrency);
+  const send = (KeyMarker: string | undefined, VersionIdMarker: string | undefined, dir: string): Promise<ListObjectVersionsCommandOutput> =>
+    requests.run(() =>
+      client.send(
+        new ListObjectVersionsCommand({
+          Bucket: bucket,
+          Prefix: dir,
+          Delimiter: '/',
+          ...(KeyMarker !== undefined ? { KeyMarker } : {}),
+          ...(VersionIdMarker !== undefined ? { VersionIdMarker } : {}),
+        }),
+        opts.signal ? { abortSignal: opts.signal } : {},
+      ),
+    );
+
+  async function* pages(dir: string): AsyncGenerator<Item[]> {
+    let km: string | undefined;
+    let vm: string | undefined;
+    for (;;) {
+      const page = await send(km, vm, dir);
+      yield pageItems(page);
+      if (page.IsTruncated !== true) return;
+      if (page.NextKeyMarker === undefined || (page.NextKeyMarker === km && page.NextVersionIdMarker === vm)) {
+        throw new Error(`ListObjectVersions of ${bucket}/${dir}: truncated page without a new marker`);
+      }
+      km = page.NextKeyMarker;
+      vm = page.NextVersionIdMarker;
+    }
+  }
+
+  /** The records under `dir`, in batches; sub-directories are started `concurrency` ahead. */
+  async function* walk(dir: string): AsyncGenerator<VersionRecord[]> {
+    for await (const items of prefetched(pages(dir), 1)) {
+      const subdirs = items.filter((it): it is { dir: string } => 'dir' in it).map((it) => it.dir);
+      const started = new Map<string, AsyncGenerator<VersionRecord[]>>();
+      let next = 0;
+      const startUpTo = (n: number): void => {
+        for (; next < Math.min(n, subdirs.length); next++) {
+          const d = subdirs[next] as string;
+          started.set(d, prefetched(walk(d), 2));
+        }
+      };
+      try {
+        let batch: VersionRecord[] = [];
+        let seen = 0;
+        for (const it of items) {
+          if ('rec' in it) {
+            batch.push(it.rec);
+            continue;
+          }
+          if (batch.length > 0) yield batch;
+          batch = [];
+          startUpTo(seen + concurrency);
+          const sub = started.get(it.dir) as AsyncGenerator<VersionRecord[]>;
+          started.delete(it.dir);
+          seen += 1;
+          yield* sub;
+        }
+        if (batch.length > 0) yield batch;
+      } finally {
+        for (const g of started.values()) await g.return(undefined);
+      }
+    }
+  }
+
+  return {
+    async *[Symbol.asyncIterator]() {
+      for await (const batch of walk(prefix)) yield* batch;
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// Points in time on the command line: RFC 3339 with a zone ("2026-05-01T12:00:00Z",
+// "2026-05-01T14:00:00+02:00"), or an age ("90m", "2h", "3d", "1w") counted back from now. A date
+// without a zone is refused: it would mean different instants on different hosts.
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const AGE = /^([1-9][0-9]{0,6})(s|m|h|d|w)$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+export class TimeError extends Error {
+  override readonly name = 'TimeError';
+}
+
+export function parseTime(text: string, now: number = Date.now()): number {
+  const age = AGE.exec(text);
+  if (age !== null) return now - Number(age[1]) * UNIT_MS[age[2] as keyof typeof UNIT_MS];
+  if (RFC3339.test(text)) {
+    const t = Date.parse(text.replace(' ', 'T'));
+    if (!Number.isNaN(t)) return t;
+  }
+  throw new TimeError(`"${text}" is not a time: give RFC 3339 with a zone (2026-05-01T12:00:00Z, 2026-05-01T14:00:00+02:00) or an age (90m, 2h, 3d, 1w)`);
+}
+
+/** Looks like a time (as opposed to a state name)? */
+export function looksLikeTime(text: string): boolean {
+  return AGE.test(text) || RFC3339.test(text);
+}
