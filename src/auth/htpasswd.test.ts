@@ -4,7 +4,7 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
-import { Htpasswd, parseBasicAuth, parseHtpasswd } from './htpasswd.js';
+import { AuthBusyError, Htpasswd, parseBasicAuth, parseHtpasswd, typicalCost } from './htpasswd.js';
 
 test('parses bcrypt entries and warns about others', () => {
   const h = bcrypt.hashSync('pw', 4);
@@ -38,4 +38,63 @@ test('parses Basic authorization headers', () => {
   assert.equal(parseBasicAuth('Bearer x'), undefined);
   assert.equal(parseBasicAuth(`Basic ${Buffer.from('nocolon').toString('base64')}`), undefined);
   assert.equal(parseBasicAuth(undefined), undefined);
+});
+
+async function withFile(text: string, fn: (file: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'rwm-htp-'));
+  try {
+    const file = join(dir, '.htpasswd');
+    await writeFile(file, text);
+    await fn(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function median(n: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn(i);
+    times.push(performance.now() - t);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(n / 2)] ?? 0;
+}
+
+test('the dummy hash of unknown users has the cost of the file\'s hashes', async () => {
+  assert.equal(typicalCost([bcrypt.hashSync('a', 5), bcrypt.hashSync('b', 5), bcrypt.hashSync('c', 4)]), 5);
+  assert.equal(typicalCost([]), 4);
+  // htpasswd -B writes cost 5; a cost-10 dummy made unknown users 20 times slower than known ones.
+  await withFile(`alice:${bcrypt.hashSync('pw', 5)}\nbob:${bcrypt.hashSync('pw', 5)}\n`, async (file) => {
+    const h = await Htpasswd.open(file);
+    await h.verify('warm-up', 'x');
+    const known = await median(9, (i) => h.verify('alice', `wrong-${i}`));
+    const unknown = await median(9, (i) => h.verify(`nobody-${i}`, `wrong-${i}`));
+    assert.ok(unknown < known * 2.5 + 3, `unknown users take ${unknown.toFixed(1)} ms, known ones ${known.toFixed(1)} ms`);
+  });
+});
+
+test('refused credentials are cached briefly: repeating them costs no bcrypt', async () => {
+  await withFile(`alice:${bcrypt.hashSync('pw', 10)}\n`, async (file) => {
+    const h = await Htpasswd.open(file);
+    for (const user of ['alice', 'nobody']) {
+      const first = await median(1, () => h.verify(user, 'wrong'));
+      const again = await median(5, () => h.verify(user, 'wrong'));
+      assert.ok(again < first / 5, `${user}: first ${first.toFixed(1)} ms, repeated ${again.toFixed(1)} ms`);
+      assert.equal(await h.verify(user, 'wrong'), false);
+    }
+    assert.equal(await h.verify('alice', 'pw'), true, 'the right password is not affected');
+  });
+});
+
+test('at most maxConcurrent password checks run at once; more fail fast with AuthBusyError', async () => {
+  await withFile(`alice:${bcrypt.hashSync('pw', 8)}\n`, async (file) => {
+    const h = await Htpasswd.open(file, undefined, { maxConcurrent: 2 });
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => h.verify(i % 2 ? 'alice' : `u${i}`, `wrong-${i}`)));
+    const busy = results.filter((r) => r.status === 'rejected');
+    assert.ok(busy.length >= 7, `${busy.length} of 10 refused as busy`);
+    for (const r of busy) assert.ok(r.reason instanceof AuthBusyError);
+    for (const r of results) if (r.status === 'fulfilled') assert.equal(r.value, false);
+    assert.equal(await h.verify('alice', 'pw'), true, 'checks run again once the others finished');
+  });
 });

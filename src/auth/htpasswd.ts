@@ -1,19 +1,60 @@
 // HTTP Basic credentials from an htpasswd file with bcrypt hashes (the format rest-server reads).
 // The file is re-read when it changes. Successful checks are cached under an HMAC with a per-process
-// key, so a backup of thousands of requests does not pay for bcrypt each time; every comparison of
-// secret material is constant-time, and unknown users cost as much as known ones.
+// key, so a backup of thousands of requests does not pay for bcrypt each time; failed checks are
+// cached briefly, so a client repeating wrong credentials does not either. Every comparison of secret
+// material is constant-time, and unknown users cost as much as known ones: their dummy hash has the
+// cost the file's hashes have. bcrypt runs on the event loop, so at most `maxConcurrent` checks run
+// at once; beyond that verify() fails fast with AuthBusyError instead of stalling every client.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import bcrypt from 'bcryptjs';
 
 const CACHE_TTL_MS = 5 * 60_000;
+const NEGATIVE_TTL_MS = 10_000;
+const NEGATIVE_MAX = 10_000;
 const RECHECK_MS = 1_000;
-// A valid bcrypt hash of a random string, checked for unknown users so that they take as long;
-// made on first use, so that servers without authentication don't pay for it at start.
-let dummyHash: string | undefined;
-function getDummyHash(): string {
-  dummyHash ??= bcrypt.hashSync(randomBytes(16).toString('hex'), 10);
-  return dummyHash;
+const DEFAULT_MAX_CONCURRENT = 8;
+const HASH_RE = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
+
+// Valid bcrypt hashes of a random string, by cost, checked for unknown users so that they take as
+// long as known ones; made on first use, so that servers without authentication don't pay for them.
+const dummyHashes = new Map<number, Promise<string>>();
+function dummyHash(cost: number): Promise<string> {
+  let h = dummyHashes.get(cost);
+  if (h === undefined) {
+    h = bcrypt.hash(randomBytes(16).toString('hex'), cost);
+    dummyHashes.set(cost, h);
+    h.catch(() => dummyHashes.delete(cost));
+  }
+  return h;
+}
+
+/** The cost most of the hashes have (the higher one on a tie); 4, the cheapest, for an empty table. */
+export function typicalCost(hashes: Iterable<string>): number {
+  const counts = new Map<number, number>();
+  for (const h of hashes) {
+    const cost = Number(HASH_RE.exec(h)?.[1] ?? NaN);
+    if (Number.isInteger(cost)) counts.set(cost, (counts.get(cost) ?? 0) + 1);
+  }
+  let best = 4;
+  let bestCount = 0;
+  for (const [cost, n] of counts) {
+    if (n > bestCount || (n === bestCount && cost > best)) [best, bestCount] = [cost, n];
+  }
+  return best;
+}
+
+/** Too many password checks are running at once: the client should retry (HTTP 503). */
+export class AuthBusyError extends Error {
+  override readonly name = 'AuthBusyError';
+  constructor() {
+    super('too many password checks at once');
+  }
+}
+
+export interface HtpasswdOptions {
+  /** bcrypt checks allowed to run at once (default 8). */
+  readonly maxConcurrent?: number;
 }
 
 export interface HtpasswdWarning {
@@ -34,7 +75,7 @@ export function parseHtpasswd(text: string): { users: Map<string, string>; warni
     }
     const user = line.slice(0, colon);
     const hash = line.slice(colon + 1);
-    if (!/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(hash)) {
+    if (!HASH_RE.test(hash)) {
       warnings.push({ line: i + 1, message: `user "${user}": only bcrypt hashes are supported (htpasswd -B), ignored` });
       return;
     }
@@ -46,17 +87,25 @@ export function parseHtpasswd(text: string): { users: Map<string, string>; warni
 export class Htpasswd {
   private users = new Map<string, string>();
   private readonly cache = new Map<string, { mac: Buffer; expires: number }>();
+  /** HMACs of recently refused (user, hash, password) triples, with their expiry. */
+  private readonly refused = new Map<string, number>();
   private readonly cacheKey = randomBytes(32);
   private signature = '';
   private lastCheck = 0;
+  private dummyCost = 4;
+  private running = 0;
+  private readonly maxConcurrent: number;
 
   private constructor(
     readonly path: string,
     private readonly onWarning: (w: HtpasswdWarning & { path: string }) => void,
-  ) {}
+    opts: HtpasswdOptions,
+  ) {
+    this.maxConcurrent = opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT;
+  }
 
-  static async open(path: string, onWarning: (w: HtpasswdWarning & { path: string }) => void = () => undefined): Promise<Htpasswd> {
-    const h = new Htpasswd(path, onWarning);
+  static async open(path: string, onWarning: (w: HtpasswdWarning & { path: string }) => void = () => undefined, opts: HtpasswdOptions = {}): Promise<Htpasswd> {
+    const h = new Htpasswd(path, onWarning, opts);
     await h.reload(true);
     return h;
   }
@@ -83,25 +132,44 @@ export class Htpasswd {
     for (const w of parsed.warnings) this.onWarning({ ...w, path: this.path });
     this.users = parsed.users;
     this.signature = sig;
+    this.dummyCost = typicalCost(parsed.users.values());
+    // made now, so that the first unknown user does not pay for it (and stand out)
+    if (parsed.users.size > 0) dummyHash(this.dummyCost).catch(() => undefined);
     this.cache.clear();
+    this.refused.clear();
   }
 
   private mac(user: string, hash: string, password: string): Buffer {
     return createHmac('sha256', this.cacheKey).update(user).update('\0').update(hash).update('\0').update(password).digest();
   }
 
+  /** Whether the password is the user's. MUST throw AuthBusyError, without checking, when saturated. */
   async verify(user: string, password: string): Promise<boolean> {
     await this.reload();
     const hash = this.users.get(user);
-    if (hash === undefined) {
-      await bcrypt.compare(password, getDummyHash());
-      return false;
-    }
-    const mac = this.mac(user, hash, password);
+    const mac = this.mac(user, hash ?? '', password);
+    const now = Date.now();
     const hit = this.cache.get(user);
-    if (hit && hit.expires > Date.now() && timingSafeEqual(hit.mac, mac)) return true;
-    const ok = await bcrypt.compare(password, hash);
-    if (ok) this.cache.set(user, { mac, expires: Date.now() + CACHE_TTL_MS });
+    if (hash !== undefined && hit && hit.expires > now && timingSafeEqual(hit.mac, mac)) return true;
+    // The key is an HMAC: equal only for equal triples, so a map lookup reveals nothing about the secret.
+    const refusedKey = mac.toString('base64');
+    const refusedUntil = this.refused.get(refusedKey);
+    if (refusedUntil !== undefined && refusedUntil > now) return false;
+    if (this.running >= this.maxConcurrent) throw new AuthBusyError();
+    this.running++;
+    let ok: boolean;
+    try {
+      ok = hash === undefined ? (await bcrypt.compare(password, await dummyHash(this.dummyCost)), false) : await bcrypt.compare(password, hash);
+    } finally {
+      this.running--;
+    }
+    if (ok) {
+      this.cache.set(user, { mac, expires: Date.now() + CACHE_TTL_MS });
+    } else {
+      this.refused.delete(refusedKey);
+      if (this.refused.size >= NEGATIVE_MAX) this.refused.delete(this.refused.keys().next().value as string);
+      this.refused.set(refusedKey, Date.now() + NEGATIVE_TTL_MS);
+    }
     return ok;
   }
 }

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import pino from 'pino';
 import { MemoryStore } from '../backend/memory.js';
-import { Htpasswd } from '../auth/htpasswd.js';
+import { Htpasswd, type HtpasswdOptions } from '../auth/htpasswd.js';
 import type { UserRule } from '../auth/access.js';
 import { createApp, type AppOptions } from './app.js';
 import { createRestMetrics, statusLabel } from './metrics.js';
@@ -37,11 +37,11 @@ const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /** An htpasswd file in a temp directory (cost 4: fast tests), opened. */
-async function tempHtpasswd(users: Record<string, string>, cost = 4): Promise<{ h: Htpasswd; file: string; remove(): Promise<void> }> {
+async function tempHtpasswd(users: Record<string, string>, cost = 4, opts: HtpasswdOptions = {}): Promise<{ h: Htpasswd; file: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'rwm-app-'));
   const file = join(dir, '.htpasswd');
   await writeFile(file, Object.entries(users).map(([u, p]) => `${u}:${bcrypt.hashSync(p, cost)}\n`).join(''));
-  return { h: await Htpasswd.open(file), file, remove: () => rm(dir, { recursive: true, force: true }) };
+  return { h: await Htpasswd.open(file, undefined, opts), file, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 async function listen(server: Server | Http2Server): Promise<number> {
@@ -214,6 +214,25 @@ describe('log flooding', () => {
       assert.equal(refusals?.value, 26);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('authentication', () => {
+  test('when too many password checks run, requests fail fast with 503 and Retry-After; the valid user gets through after', async () => {
+    const htpasswd = await tempHtpasswd({ alice: 'pw' }, 8, { maxConcurrent: 2 });
+    const app = await startApp({ htpasswd: htpasswd.h });
+    try {
+      const replies = await Promise.all(Array.from({ length: 12 }, (_, i) => app.http2('GET', '/r/config', { headers: { authorization: basic(`mallory${i}`, `pw${i}`) } })));
+      const statuses = replies.map((r) => r.status);
+      assert.ok(statuses.every((s) => s === 401 || s === 503), statuses.join(' '));
+      assert.ok(statuses.includes(503), statuses.join(' '));
+      assert.equal(replies.find((r) => r.status === 503)?.headers['retry-after'], '1');
+      assert.ok(app.audits().some((e) => e.reason === 'auth-busy' && typeof e.user === 'string' && e.user.startsWith('mallory')));
+      assert.equal((await app.http2('POST', '/alice/?create=true', { headers: { authorization: basic('alice', 'pw') } })).status, 200);
+    } finally {
+      await app.close();
+      await htpasswd.remove();
     }
   });
 });

@@ -6,7 +6,7 @@ import type { Backend, Store } from '../backend/backend.js';
 import { appendOnly } from '../backend/wrap/append-only.js';
 import { withQuotas, type Quota } from '../backend/wrap/quota.js';
 import { decideAccess, type AccessConfig } from '../auth/access.js';
-import { parseBasicAuth, type Htpasswd } from '../auth/htpasswd.js';
+import { AuthBusyError, parseBasicAuth, type Htpasswd } from '../auth/htpasswd.js';
 import { parseRequestUrl, RouteError, routeTypeLabel } from './route.js';
 import { failureFor } from './status.js';
 import { sendStatus, type Req, type Res, type RequestContext } from './context.js';
@@ -57,11 +57,27 @@ export function createApp(opts: AppOptions): RequestHandler {
     sendStatus(res, status, status === 401 ? undefined : message);
   }
 
-  async function authenticate(req: Req): Promise<{ ok: boolean; user: string | undefined }> {
+  /** ok, or why not: bad credentials, or too many password checks running (the client should retry). */
+  async function authenticate(req: Req): Promise<{ ok: boolean; busy?: true; user: string | undefined }> {
     if (opts.htpasswd === undefined) return { ok: true, user: undefined };
     const creds = parseBasicAuth(req.headers.authorization);
     if (creds === undefined) return { ok: false, user: undefined };
-    return { ok: await opts.htpasswd.verify(creds.user, creds.password), user: creds.user };
+    try {
+      return { ok: await opts.htpasswd.verify(creds.user, creds.password), user: creds.user };
+    } catch (err) {
+      if (err instanceof AuthBusyError) return { ok: false, busy: true, user: creds.user };
+      throw err;
+    }
+  }
+
+  function refuseAuth(auth: { busy?: true }, who: Who, res: Res, type: string): void {
+    if (auth.busy) {
+      res.setHeader('Retry-After', '1');
+      refuse(who, res, 503, 'auth-busy', 'too many password checks at once, retry', type);
+      return;
+    }
+    res.setHeader('WWW-Authenticate', 'Basic realm="restic"');
+    refuse(who, res, 401, 'auth-failed', 'authentication failed', type);
   }
 
   function backendFor(storeRepo: readonly string[], user: string | undefined, appendOnlyMode: boolean, quotaRoots: readonly (readonly string[])[]): Backend {
@@ -78,8 +94,7 @@ export function createApp(opts: AppOptions): RequestHandler {
     if (!opts.metricsNoAuth && opts.htpasswd !== undefined) {
       const auth = await authenticate(req);
       if (!auth.ok || (opts.access.privateRepos && auth.user !== 'metrics')) {
-        res.setHeader('WWW-Authenticate', 'Basic realm="restic"');
-        refuse({ ...who, user: clip(auth.user) }, res, 401, 'auth-failed', 'authentication failed', 'metrics');
+        refuseAuth(auth, { ...who, user: clip(auth.user) }, res, 'metrics');
         return;
       }
     }
@@ -112,8 +127,7 @@ export function createApp(opts: AppOptions): RequestHandler {
     const auth = await authenticate(req);
     const who: Who = { ...who0, user: clip(auth.user) };
     if (!auth.ok) {
-      res.setHeader('WWW-Authenticate', 'Basic realm="restic"');
-      refuse(who, res, 401, 'auth-failed', 'authentication failed', typeLabel);
+      refuseAuth(auth, who, res, typeLabel);
       return;
     }
     const decision = decideAccess(opts.access, auth.user, route.repo);
