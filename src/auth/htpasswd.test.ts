@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -96,5 +96,30 @@ test('at most maxConcurrent password checks run at once; more fail fast with Aut
     for (const r of busy) assert.ok(r.reason instanceof AuthBusyError);
     for (const r of results) if (r.status === 'fulfilled') assert.equal(r.value, false);
     assert.equal(await h.verify('alice', 'pw'), true, 'checks run again once the others finished');
+  });
+});
+
+test('a file that cannot be read keeps the old users; a deleted file revokes them all; each is reported once', async () => {
+  await withFile(`alice:${bcrypt.hashSync('pw', 4)}\n`, async (file) => {
+    const warnings: string[] = [];
+    const h = await Htpasswd.open(file, (w) => warnings.push(w.message), { recheckMs: 0 });
+    assert.equal(await h.verify('alice', 'pw'), true);
+    // replaced by a directory: reading fails
+    await rm(file);
+    await mkdir(file);
+    for (let i = 0; i < 3; i++) assert.equal(await h.verify('alice', 'pw'), true);
+    assert.equal(await h.verify('alice', 'wrong'), false);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0] ?? '', /cannot read.*keeping the 1 users/);
+    // deleted: everyone is refused, cached successes included
+    await rm(file, { recursive: true });
+    for (let i = 0; i < 3; i++) assert.equal(await h.verify('alice', 'pw'), false);
+    assert.equal(h.userCount, 0);
+    assert.equal(warnings.length, 2, warnings.join('\n'));
+    assert.match(warnings[1] ?? '', /gone: every user is refused/);
+    // back again
+    await writeFile(file, `bob:${bcrypt.hashSync('b', 4)}\n`);
+    assert.equal(await h.verify('bob', 'b'), true);
+    assert.equal(await h.verify('alice', 'pw'), false);
   });
 });

@@ -55,10 +55,13 @@ export class AuthBusyError extends Error {
 export interface HtpasswdOptions {
   /** bcrypt checks allowed to run at once (default 8). */
   readonly maxConcurrent?: number;
+  /** How often the file is looked at for changes (default 1 s). */
+  readonly recheckMs?: number;
 }
 
 export interface HtpasswdWarning {
-  readonly line: number;
+  /** The line of the file, for a problem with one entry. */
+  readonly line?: number;
   readonly message: string;
 }
 
@@ -95,6 +98,9 @@ export class Htpasswd {
   private dummyCost = 4;
   private running = 0;
   private readonly maxConcurrent: number;
+  private readonly recheckMs: number;
+  /** The problem last reported about the file, so that each is reported once, not per request. */
+  private problem: string | undefined;
 
   private constructor(
     readonly path: string,
@@ -102,6 +108,7 @@ export class Htpasswd {
     opts: HtpasswdOptions,
   ) {
     this.maxConcurrent = opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT;
+    this.recheckMs = opts.recheckMs ?? RECHECK_MS;
   }
 
   static async open(path: string, onWarning: (w: HtpasswdWarning & { path: string }) => void = () => undefined, opts: HtpasswdOptions = {}): Promise<Htpasswd> {
@@ -114,21 +121,38 @@ export class Htpasswd {
     return this.users.size;
   }
 
-  /** Re-reads the file if its identity, size or time changed. Keeps the old table if reading fails. */
+  /**
+   * Re-reads the file if its identity, size or time changed. A file that is gone revokes every user
+   * (deleting the file is how an operator locks everyone out); a file that cannot be read (replaced
+   * by a directory, made unreadable) keeps the old table, since failing every request helps no one.
+   */
   private async reload(force = false): Promise<void> {
     const now = Date.now();
-    if (!force && now - this.lastCheck < RECHECK_MS) return;
+    if (!force && now - this.lastCheck < this.recheckMs) return;
     this.lastCheck = now;
     let sig: string;
+    let text: string;
     try {
       const st = await stat(this.path);
       sig = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+      if (!force && sig === this.signature) return;
+      text = await readFile(this.path, 'utf8');
     } catch (err) {
       if (force) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        this.users = new Map();
+        this.signature = '';
+        this.cache.clear();
+        this.refused.clear();
+        this.report('the htpasswd file is gone: every user is refused until it is back');
+      } else {
+        this.report(`cannot read the htpasswd file (${code ?? (err as Error).message}): keeping the ${this.users.size} users read before`);
+      }
       return;
     }
-    if (!force && sig === this.signature) return;
-    const parsed = parseHtpasswd(await readFile(this.path, 'utf8'));
+    this.problem = undefined;
+    const parsed = parseHtpasswd(text);
     for (const w of parsed.warnings) this.onWarning({ ...w, path: this.path });
     this.users = parsed.users;
     this.signature = sig;
@@ -137,6 +161,12 @@ export class Htpasswd {
     if (parsed.users.size > 0) dummyHash(this.dummyCost).catch(() => undefined);
     this.cache.clear();
     this.refused.clear();
+  }
+
+  private report(message: string): void {
+    if (message === this.problem) return;
+    this.problem = message;
+    this.onWarning({ path: this.path, message });
   }
 
   private mac(user: string, hash: string, password: string): Buffer {
