@@ -30,6 +30,11 @@ export interface BucketCallOptions {
   readonly signal?: AbortSignal;
 }
 
+export interface ReadOptions extends BucketCallOptions {
+  /** Bytes [offset, offset+length); length undefined = to the end. */
+  readonly range?: { readonly offset: number; readonly length?: number };
+}
+
 export interface ListVersionsOptions extends BucketCallOptions {
   /** Listing requests in flight at once (shards are listed in parallel). */
   readonly concurrency?: number;
@@ -44,8 +49,8 @@ export interface VersionedBuckets {
    * whose page held only delete markers. Memory MUST NOT grow with the number of keys.
    */
   listVersions(bucket: string, prefix: string, opts?: ListVersionsOptions): AsyncIterable<VersionRecord>;
-  /** The bytes of one version. MUST reject with NOT_FOUND-like errors only when it does not exist. */
-  read(ref: VersionRef, opts?: BucketCallOptions): Promise<Readable>;
+  /** The bytes of one version (or of a range of it). MUST reject with NOT_FOUND only when it does not exist. */
+  read(ref: VersionRef, opts?: ReadOptions): Promise<Readable>;
   /** Server-side copy of a version to (another or the same) key: adds a new version on top there. */
   copy(from: VersionRef, to: { readonly bucket: string; readonly key: string }, opts?: BucketCallOptions): Promise<void>;
   /** Adds a delete marker on top of a key (nothing is removed on a versioned bucket). */

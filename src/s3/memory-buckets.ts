@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BackendError } from '../backend/errors.js';
-import type { BucketCallOptions, VersionedBuckets, VersioningStatus, VersionRecord, VersionRef } from './bucket.js';
+import type { ReadOptions, VersionedBuckets, VersioningStatus, VersionRecord, VersionRef } from './bucket.js';
 import { compareKeys } from './names.js';
 
 interface StoredVersion {
@@ -92,9 +92,11 @@ export class MemoryBuckets implements VersionedBuckets {
     return v;
   }
 
-  async read(ref: VersionRef, _opts?: BucketCallOptions): Promise<Readable> {
+  async read(ref: VersionRef, opts?: ReadOptions): Promise<Readable> {
     this.calls.read += 1;
-    return Readable.from([this.find(ref).data as Buffer]);
+    const data = this.find(ref).data as Buffer;
+    const r = opts?.range;
+    return Readable.from([r === undefined ? data : data.subarray(r.offset, r.length === undefined ? undefined : r.offset + r.length)]);
   }
 
   async copy(from: VersionRef, to: { bucket: string; key: string }): Promise<void> {

@@ -11,13 +11,17 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { isS3NotFound, mapS3Error, s3Status } from '../backend/s3/errors.js';
-import type { BucketCallOptions, ListVersionsOptions, VersionedBuckets, VersioningStatus, VersionRecord, VersionRef } from './bucket.js';
+import type { BucketCallOptions, ListVersionsOptions, ReadOptions, VersionedBuckets, VersioningStatus, VersionRecord, VersionRef } from './bucket.js';
 import { listS3Versions } from './versions.js';
 
 const sdkOpts = (o: BucketCallOptions | undefined): { abortSignal?: AbortSignal } => (o?.signal ? { abortSignal: o.signal } : {});
 
 export class S3Buckets implements VersionedBuckets {
-  constructor(readonly client: S3Client) {}
+  constructor(
+    readonly client: S3Client,
+    /** Store new objects (states) with the ACL bucket-owner-full-control, as `rwm serve` does its uploads. */
+    private readonly opts: { readonly ownerFullControl?: boolean } = {},
+  ) {}
 
   listVersions(bucket: string, prefix: string, opts?: ListVersionsOptions): AsyncIterable<VersionRecord> {
     const inner = listS3Versions(this.client, bucket, prefix, opts);
@@ -32,9 +36,11 @@ export class S3Buckets implements VersionedBuckets {
     };
   }
 
-  async read(ref: VersionRef, opts?: BucketCallOptions): Promise<Readable> {
+  async read(ref: VersionRef, opts?: ReadOptions): Promise<Readable> {
+    const r = opts?.range;
+    const Range = r === undefined ? undefined : `bytes=${r.offset}-${r.length === undefined ? '' : r.offset + r.length - 1}`;
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }), sdkOpts(opts));
+      const out = await this.client.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId, ...(Range !== undefined ? { Range } : {}) }), sdkOpts(opts));
       if (!(out.Body instanceof Readable)) throw new Error(`read ${ref.key}: S3 returned no body stream`);
       return out.Body;
     } catch (err) {
@@ -62,7 +68,7 @@ export class S3Buckets implements VersionedBuckets {
   async putNew(bucket: string, key: string, body: Buffer | (() => Readable), size: number, opts?: BucketCallOptions): Promise<void> {
     try {
       await this.client.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.isBuffer(body) ? body : body(), ContentLength: size, IfNoneMatch: '*', ContentType: 'application/gzip' }),
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.isBuffer(body) ? body : body(), ContentLength: size, IfNoneMatch: '*', ContentType: 'application/gzip', ...(this.opts.ownerFullControl === true ? { ACL: 'bucket-owner-full-control' as const } : {}) }),
         sdkOpts(opts),
       );
     } catch (err) {

@@ -27,6 +27,8 @@ export interface S3Context {
   readonly acl: boolean;
   readonly writes: KeyedMutex;
   readonly describe: string;
+  /** Told after a snapshot file was stored (rwm serve saves a state of the repository then). */
+  readonly onSnapshot?: ((root: string) => void) | undefined;
 }
 
 interface Head {
@@ -60,7 +62,9 @@ export class S3Backend implements Backend {
 
   async save(h: Handle, body: Body, opts: SaveOptions = {}): Promise<SaveResult> {
     const key = this.keyOf(h);
-    return this.ctx.writes.run(key, () => this.saveOnce(h, key, body, opts));
+    const r = await this.ctx.writes.run(key, () => this.saveOnce(h, key, body, opts));
+    if (r === 'created' && h.type === 'snapshots') this.ctx.onSnapshot?.(this.root);
+    return r;
   }
 
   private async saveOnce(h: Handle, key: string, body: Body, opts: SaveOptions): Promise<SaveResult> {

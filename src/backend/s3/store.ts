@@ -18,7 +18,7 @@ export class S3Store implements Store {
   ) {}
 
   /** Connects and checks that the bucket exists and the credentials may use it. */
-  static async open(settings: S3Settings, opts: CallOptions = {}): Promise<S3Store> {
+  static async open(settings: S3Settings, opts: CallOptions & { onSnapshot?: (root: string) => void } = {}): Promise<S3Store> {
     const clients = createS3Clients(settings);
     const describe = describeS3(settings);
     try {
@@ -34,7 +34,16 @@ export class S3Store implements Store {
             : `cannot reach S3 (${s3Name(err)}${status === undefined ? '' : ` ${status}`})`;
       throw new BackendError('UNAVAILABLE', `${describe}: ${why}`, { cause: err });
     }
-    return new S3Store({ clients, bucket: settings.bucket, acl: settings.bucketOwnerFullControl, writes: new KeyedMutex(), describe }, settings.prefix);
+    return new S3Store({ clients, bucket: settings.bucket, acl: settings.bucketOwnerFullControl, writes: new KeyedMutex(), describe, onSnapshot: opts.onSnapshot }, settings.prefix);
+  }
+
+  /** The S3 clients, for work beside the repositories (states). */
+  get clients(): S3Context['clients'] {
+    return this.ctx.clients;
+  }
+
+  get bucket(): string {
+    return this.ctx.bucket;
   }
 
   get location(): string {

@@ -20,6 +20,15 @@ import { parseSize } from '../../util/size.js';
 import { createAccessLog, createLogger } from '../logger.js';
 import { EXIT, EXIT_HELP, UserError } from '../exit.js';
 import { resolveS3Settings } from '../s3-settings.js';
+import { AsOfStore } from '../../backend/s3/as-of.js';
+import { createS3Clients } from '../../backend/s3/client.js';
+import { S3Buckets } from '../../s3/s3-buckets.js';
+import { keyPrefix } from '../../s3/names.js';
+import { createStateSaver, type StateSaver } from '../../state/after-backup.js';
+import { findState } from '../../state/catalog.js';
+import { viewAtTime, viewOfState } from '../../state/point.js';
+import { looksLikeTime, parseTime, TimeError } from '../../state/time.js';
+import { writerOf } from './state/common.js';
 
 export interface ServeOptions {
   path: string;
@@ -44,6 +53,9 @@ export interface ServeOptions {
   s3Region?: string;
   s3BucketLookup?: string;
   s3Acl?: boolean;
+  asOf?: string;
+  s3State?: boolean;
+  stateDelay?: string;
   /** Where --path came from ('default', 'env', 'cli'): --path and S3 together are an error. */
   pathSource?: string;
 }
@@ -85,6 +97,9 @@ export function registerServe(program: Command, deps: () => ServeDeps): void {
     .option('--s3-region <region>', 'S3 region (default: AWS_REGION, else us-east-1)')
     .option('--s3-bucket-lookup <mode>', 'auto (path-style with --s3-endpoint), path or dns')
     .option('--no-s3-acl', 'do not upload with the ACL bucket-owner-full-control (for S3 servers that refuse ACLs)')
+    .option('--as-of <state|time>', 'with --s3: serve the repositories read-only exactly as they were at a saved state (rwm state list) or a time (RFC 3339 with zone, or an age like 2h); lock files live in memory')
+    .option('--no-s3-state', 'with --s3: do not save a state of a repository after each backup')
+    .option('--state-delay <seconds>', 'with --s3: save the state this long after the last snapshot upload of a burst', '10')
     .addOption(new Option('--b2-hard-delete', 'accepted for compatibility with restic\'s rclone backend; ignored').hideHelp())
     .addHelpText('after', `
 Examples:
@@ -151,6 +166,7 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
   if (s3 !== undefined && opts.pathSource !== undefined && opts.pathSource !== 'default') {
     throw new UserError(`--path (or RWM_PATH) and S3 storage (${opts.s3 !== undefined ? '--s3' : 'serve.s3 in the config'}) cannot be used together`);
   }
+  if (opts.asOf !== undefined && s3 === undefined) throw new UserError('--as-of serves a versioned S3 bucket as it was: it needs --s3 BUCKET[/PREFIX]');
   const maxSize = opts.maxSize === undefined ? undefined : parseSizeFlag('--max-size', opts.maxSize);
   const maxUploadSize = parseSizeFlag('--max-upload-size', opts.maxUploadSize);
   const common = {
@@ -169,13 +185,15 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
     if (opts.log === '-') throw new UserError('--log - would write to stdout, which is the protocol in --stdio mode');
     if (opts.privateRepos) throw new UserError('--private-repos needs authenticated users; in --stdio mode SSH authenticates, so serve the user\'s own --path instead');
     const segments = stdioRepoSegments(args);
-    const store = s3 === undefined ? new LocalStore(join(resolve(opts.path), ...segments)) : await openS3({ ...s3, prefix: [s3.prefix, ...segments].filter((p) => p !== '').join('/') });
+    const opened = s3 === undefined ? { store: new LocalStore(join(resolve(opts.path), ...segments)) } : await openS3({ ...s3, prefix: [s3.prefix, ...segments].filter((p) => p !== '').join('/') }, opts, logger);
+    const { store } = opened;
     try {
       const handler = createServeHandler({ ...common, store, htpasswd: undefined, privateRepos: false, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
       logger.info({ root: store.location, appendOnly: opts.appendOnly }, 'serving restic REST over stdio (HTTP/2)');
       await Promise.race([serveStdio(handler, { input: deps.stdin, output: deps.stdout }), deps.stopSignal]);
       logger.info('stdio session closed');
     } finally {
+      await opened.states?.flush();
       await store.close();
     }
     return;
@@ -190,7 +208,8 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
   }
   const htpasswd = await openHtpasswd(opts, logger, s3 !== undefined);
   const tls = await readTls(opts, s3 !== undefined);
-  const store: Store = s3 === undefined ? new LocalStore(opts.path) : await openS3(s3);
+  const opened: OpenedStore = s3 === undefined ? { store: new LocalStore(opts.path) } : await openS3(s3, opts, logger);
+  const { store } = opened;
   const handler = createServeHandler({ ...common, store, htpasswd, privateRepos: opts.privateRepos, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
   const listening = await listenTcp(handler, opts.listen, tls).catch((err: unknown) => {
     throw new UserError(`cannot listen on ${opts.listen}: ${(err as Error).message}`, EXIT.FAILURE, { cause: err });
@@ -202,14 +221,58 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
   await deps.stopSignal;
   logger.info('shutting down');
   await listening.close();
+  await opened.states?.flush();
   await store.close();
 }
 
-async function openS3(settings: S3Settings): Promise<S3Store> {
+interface OpenedStore {
+  readonly store: Store;
+  /** Saves states after backups (S3, unless --no-s3-state or --as-of). */
+  readonly states?: StateSaver;
+}
+
+async function openS3(settings: S3Settings, opts: ServeOptions, logger: Logger): Promise<OpenedStore> {
+  if (opts.asOf !== undefined) return { store: await openAsOf(settings, opts.asOf) };
+  const delay = Number(opts.stateDelay ?? '10');
+  if (!Number.isFinite(delay) || delay < 0 || delay > 86_400) throw new UserError(`--state-delay must be a number of seconds from 0 to 86400, not "${opts.stateDelay}"`);
+  let states: StateSaver | undefined;
+  let store: S3Store;
   try {
-    return await S3Store.open(settings);
+    store = await S3Store.open(settings, opts.s3State === false ? {} : { onSnapshot: (root) => states?.snapshotStored(root) });
   } catch (err) {
     throw new UserError((err as Error).message, EXIT.FAILURE, { cause: err });
+  }
+  if (opts.s3State !== false) {
+    const buckets = new S3Buckets(store.clients.client, { ownerFullControl: settings.bucketOwnerFullControl });
+    states = createStateSaver({ buckets, bucket: store.bucket, writer: writerOf('serve'), logger, delayMs: delay * 1000, maxWaitMs: Math.max(60_000, delay * 6000) });
+  }
+  return { store, ...(states !== undefined ? { states } : {}) };
+}
+
+/** --as-of: the bucket's versions at a state or a time, read-only. */
+async function openAsOf(settings: S3Settings, spec: string): Promise<AsOfStore> {
+  const clients = createS3Clients(settings);
+  const fail = (message: string, cause?: unknown): never => {
+    clients.destroy();
+    throw new UserError(message, EXIT.FAILURE, { cause });
+  };
+  const buckets = new S3Buckets(clients.client);
+  const kp = keyPrefix(settings.prefix);
+  try {
+    if (!(await buckets.exists(settings.bucket))) fail(`bucket "${settings.bucket}" does not exist`);
+    if ((await buckets.versioning(settings.bucket)) === 'Unversioned') fail(`bucket "${settings.bucket}" has no versioning: there is no earlier point to serve`);
+    if (looksLikeTime(spec)) {
+      const t = parseTime(spec);
+      return new AsOfStore(buckets, settings.bucket, kp, viewAtTime(buckets, settings.bucket, t), new Date(t).toISOString(), () => clients.destroy());
+    }
+    const { info, state } = await findState(buckets, settings.bucket, settings.prefix, spec, undefined);
+    const sp = keyPrefix(state.header.prefix);
+    if (state.header.bucket !== settings.bucket || !kp.startsWith(sp)) fail(`state ${spec} is of ${state.header.bucket}/${state.header.prefix}, which does not hold ${settings.bucket}/${settings.prefix}`);
+    return new AsOfStore(buckets, settings.bucket, kp, await viewOfState(state.entries, kp), `state ${info.name}`, () => clients.destroy());
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    if (err instanceof TimeError) return fail(err.message, err);
+    return fail(`--as-of ${spec}: ${(err as Error).message}`, err);
   }
 }
 

@@ -10,6 +10,7 @@ interface SaveFlags extends ConnectionOptions {
   stateDir?: string;
   local?: boolean;
   upload?: boolean;
+  acl?: boolean;
   json?: boolean;
 }
 
@@ -19,6 +20,7 @@ export function registerStateSave(state: Command, deps: () => StorageDeps): void
     .option('--state-dir <dir>', 'local state directory (default: RWM_STATE_DIR, /var/lib/rwm for root, else ~/.local/state/rwm)')
     .option('--no-local', 'do not keep a local copy')
     .option('--no-upload', 'do not store the state in the bucket (local copy only)')
+    .option('--no-acl', 'do not upload with the ACL bucket-owner-full-control (for S3 servers that refuse ACLs)')
     .option('--json', 'print the result as JSON')
     .action(async (arg: string, opts: SaveFlags, cmd: Command) => {
       const d = deps();
@@ -26,7 +28,7 @@ export function registerStateSave(state: Command, deps: () => StorageDeps): void
       const stateDir = opts.local === false ? undefined : stateDirOf(opts.stateDir, d.env);
       const bar = progressBar(d, 'listing keys', opts.json === true);
       const saved = await withStorage(opts, cmd, d, (s) =>
-        saveState({ buckets: new S3Buckets(s.client), bucket: t.bucket, prefix: t.prefix, writer: writerOf('state save'), stateDir, upload: opts.upload !== false, onProgress: (n) => bar.tick(n, n) }),
+        saveState({ buckets: new S3Buckets(s.client, { ownerFullControl: opts.acl !== false }), bucket: t.bucket, prefix: t.prefix, writer: writerOf('state save'), stateDir, upload: opts.upload !== false, onProgress: (n) => bar.tick(n, n) }),
       ).finally(() => bar.stop());
       if (opts.json === true) return writeJson(d, saved);
       const h = saved.header;
