@@ -3,6 +3,7 @@
 // S3, so a client cannot place a version in the past. T = Infinity gives the current state.
 import type { VersionRecord } from '../s3/bucket.js';
 import type { StateEntry } from './format.js';
+import type { Pair } from './merge.js';
 
 export async function* stateAt(records: AsyncIterable<VersionRecord>, t: number): AsyncGenerator<StateEntry> {
   let key: string | undefined;
@@ -14,8 +15,27 @@ export async function* stateAt(records: AsyncIterable<VersionRecord>, t: number)
     }
     if (found || r.lastModified > t) continue;
     found = true;
-    yield { key: r.key, versionId: r.versionId, deleteMarker: r.deleteMarker, size: r.size, etag: r.etag, lastModified: r.lastModified, owner: r.owner };
+    yield entryOf(r);
   }
+}
+
+const entryOf = (r: VersionRecord): StateEntry => ({ key: r.key, versionId: r.versionId, deleteMarker: r.deleteMarker, size: r.size, etag: r.etag, lastModified: r.lastModified, owner: r.owner });
+
+/** From one listing, each key as it was at T (`a`) and as it is now (`b`): what mergeJoin of the two would give, in one pass. */
+export async function* pairsAt(records: AsyncIterable<VersionRecord>, t: number): AsyncGenerator<Pair> {
+  let key: string | undefined;
+  let now: StateEntry | undefined;
+  let then: StateEntry | undefined;
+  for await (const r of records) {
+    if (r.key !== key) {
+      if (key !== undefined) yield { key, a: then, b: now };
+      key = r.key;
+      now = entryOf(r);
+      then = undefined;
+    }
+    if (then === undefined && r.lastModified <= t) then = entryOf(r);
+  }
+  if (key !== undefined) yield { key, a: then, b: now };
 }
 
 /** Only the entries that are objects (a delete marker on top means "absent"). */

@@ -9,7 +9,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { describeS3Error, StorageError } from './errors.js';
-import { listIncompleteUploads, refsOf, takeInventory, versionPages, type Inventory } from './inventory.js';
+import { listS3Versions } from '../s3/versions.js';
+import type { VersionRecord } from '../s3/bucket.js';
+import { listIncompleteUploads, takeInventory, type Inventory } from './inventory.js';
 
 export interface DeleteOptions {
   readonly client: S3Client;
@@ -63,23 +65,24 @@ export async function deleteBucket(o: DeleteOptions): Promise<DeleteResult> {
     for (const u of await listIncompleteUploads(o.client, o.bucket)) {
       await o.client.send(new AbortMultipartUploadCommand({ Bucket: o.bucket, Key: u.key, UploadId: u.uploadId })).catch((err: unknown) => refused.push(`upload ${u.key}: ${describeS3Error(err)}`));
     }
-    for await (const page of versionPages(o.client, o.bucket)) {
-      const refs = refsOf(page);
-      // One DELETE per version (a multi-delete answers 200 even when it deleted nothing), 16 at a time.
-      for (let i = 0; i < refs.length; i += DELETE_CONCURRENCY) {
-        await Promise.all(
-          refs.slice(i, i + DELETE_CONCURRENCY).map(async (r) => {
-            try {
-              await o.client.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: r.key, VersionId: r.versionId, BypassGovernanceRetention: true }));
-              versionsDeleted += 1;
-              o.onDeleted?.(versionsDeleted);
-            } catch (err) {
-              refused.push(`${r.key}@${r.versionId}: ${describeS3Error(err)}`);
-            }
-          }),
-        );
+    const deleteOne = async (r: VersionRecord): Promise<void> => {
+      try {
+        await o.client.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: r.key, VersionId: r.versionId, BypassGovernanceRetention: true }));
+        versionsDeleted += 1;
+        o.onDeleted?.(versionsDeleted);
+      } catch (err) {
+        refused.push(`${r.key}@${r.versionId}: ${describeS3Error(err)}`);
       }
+    };
+    // One DELETE per version (a multi-delete answers 200 even when it deleted nothing), 16 at a time.
+    let batch: VersionRecord[] = [];
+    for await (const r of listS3Versions(o.client, o.bucket, '')) {
+      batch.push(r);
+      if (batch.length < DELETE_CONCURRENCY) continue;
+      await Promise.all(batch.map(deleteOne));
+      batch = [];
     }
+    await Promise.all(batch.map(deleteOne));
   }
   if (refused.length > 0) return { before, deleted: false, versionsDeleted, refused };
   try {

@@ -1,6 +1,7 @@
 // What a bucket holds: every object version and delete marker, current or not, with their bytes,
 // and the incomplete multipart uploads (invisible in listings, but they take space).
-import { ListMultipartUploadsCommand, ListObjectVersionsCommand, type ListObjectVersionsCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listS3Versions } from '../s3/versions.js';
 
 export interface Inventory {
   readonly current: { count: number; bytes: number };
@@ -9,38 +10,17 @@ export interface Inventory {
   readonly incompleteUploads: number;
 }
 
-export interface VersionRef {
-  readonly key: string;
-  readonly versionId: string;
-}
-
-/** Every page of ListObjectVersions for the bucket. */
-export async function* versionPages(client: S3Client, bucket: string): AsyncGenerator<ListObjectVersionsCommandOutput> {
-  let KeyMarker: string | undefined;
-  let VersionIdMarker: string | undefined;
-  for (;;) {
-    const r = await client.send(new ListObjectVersionsCommand({ Bucket: bucket, ...(KeyMarker !== undefined ? { KeyMarker } : {}), ...(VersionIdMarker !== undefined ? { VersionIdMarker } : {}) }));
-    yield r;
-    if (r.IsTruncated !== true) return;
-    KeyMarker = r.NextKeyMarker;
-    VersionIdMarker = r.NextVersionIdMarker;
-  }
-}
-
-/** The versions and delete markers of one page, as refs for deleting. */
-export function refsOf(page: ListObjectVersionsCommandOutput): VersionRef[] {
-  return [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({ key: v.Key ?? '', versionId: v.VersionId ?? 'null' }));
-}
-
+/** Counts every version and delete marker (through the one versions lister, s3/versions.ts). */
 export async function takeInventory(client: S3Client, bucket: string): Promise<Inventory> {
   const inv = { current: { count: 0, bytes: 0 }, noncurrent: { count: 0, bytes: 0 }, deleteMarkers: { count: 0 }, incompleteUploads: 0 };
-  for await (const page of versionPages(client, bucket)) {
-    for (const v of page.Versions ?? []) {
-      const c = v.IsLatest === true ? inv.current : inv.noncurrent;
-      c.count += 1;
-      c.bytes += v.Size ?? 0;
+  for await (const v of listS3Versions(client, bucket, '')) {
+    if (v.deleteMarker) {
+      inv.deleteMarkers.count += 1;
+      continue;
     }
-    inv.deleteMarkers.count += page.DeleteMarkers?.length ?? 0;
+    const c = v.isLatest ? inv.current : inv.noncurrent;
+    c.count += 1;
+    c.bytes += v.size;
   }
   inv.incompleteUploads = (await listIncompleteUploads(client, bucket)).length;
   return inv;

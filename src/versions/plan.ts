@@ -4,7 +4,7 @@
 // key whose top already holds the wanted bytes is left alone.
 import { isLockKey, isRwmKey } from '../s3/names.js';
 import type { StateEntry } from '../state/format.js';
-import { mergeJoin, sameContent } from '../state/merge.js';
+import { mergeJoin, sameContent, type Pair } from '../state/merge.js';
 
 export type Action =
   /** Copy version `versionId` of `key` (in the source bucket) to the top of `target`. */
@@ -19,12 +19,13 @@ export type Action =
 const live = (e: StateEntry | undefined): StateEntry | undefined => (e === undefined || e.deleteMarker ? undefined : e);
 
 /**
- * In place: `wanted` is the state to go back to, `current` what is on top now, both for keys under
- * `prefix`. Keys that differ get the wanted version copied on top; keys that did not exist then get
- * a delete marker. Nothing is ever deleted for good.
+ * In place: each pair is a key under `prefix` as wanted (`a`, the point to go back to) and as it is
+ * now (`b`) — from mergeJoin(state, current) or, for a time, pairsAt(listing, T). Keys that differ
+ * get the wanted version copied on top; keys that did not exist then get a delete marker. Nothing is
+ * ever deleted for good.
  */
-export async function* planInPlace(wanted: AsyncIterable<StateEntry>, current: AsyncIterable<StateEntry>, prefix: string): AsyncGenerator<Action> {
-  for await (const p of mergeJoin(wanted, current)) {
+export async function* planInPlace(pairs: AsyncIterable<Pair>, prefix: string): AsyncGenerator<Action> {
+  for await (const p of pairs) {
     const rel = p.key.slice(prefix.length);
     if (isRwmKey(rel)) continue;
     const w = live(p.a);

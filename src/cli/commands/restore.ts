@@ -5,7 +5,8 @@ import { readdir } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { S3Buckets } from '../../s3/s3-buckets.js';
 import type { VersionedBuckets } from '../../s3/bucket.js';
-import { stateAt } from '../../state/at-time.js';
+import { pairsAt, stateAt } from '../../state/at-time.js';
+import { mergeJoin, type Pair } from '../../state/merge.js';
 import type { StateEntry } from '../../state/format.js';
 import { restoreToDir, type ToDirReport } from '../../restore/to-dir.js';
 import { applyPlan, type ApplyReport } from '../../versions/apply.js';
@@ -42,6 +43,15 @@ function counted(entries: AsyncIterable<StateEntry>, c: { n: number }): AsyncIte
     for await (const e of entries) {
       if (!e.deleteMarker) c.n += 1;
       yield e;
+    }
+  })();
+}
+
+function countedPairs(pairs: AsyncIterable<Pair>, c: { n: number }): AsyncIterable<Pair> {
+  return (async function* () {
+    for await (const p of pairs) {
+      if (p.a !== undefined && !p.a.deleteMarker) c.n += 1;
+      yield p;
     }
   })();
 }
@@ -123,7 +133,12 @@ ${EXIT_HELP}`)
         // everything), and gives the progress bar its total.
         const planOf = async (wanted: { n: number }): Promise<AsyncIterable<Action>> => {
           const entries = counted(await point.entries(), wanted);
-          if (dst === undefined) return planInPlace(entries, stateAt(buckets.listVersions(src.bucket, src.kp), Infinity), src.kp);
+          if (dst === undefined) {
+            // A time: wanted and current come from one listing. A state: merged with the current listing.
+            const listing = buckets.listVersions(src.bucket, src.kp);
+            const pairs = opts.at !== undefined ? countedPairs(pairsAt(listing, point.time), wanted) : mergeJoin(entries, stateAt(listing, Infinity));
+            return planInPlace(pairs, src.kp);
+          }
           const existing = opts.allowNonEmpty === true ? stateAt(buckets.listVersions(dst.bucket, dst.kp), Infinity) : (async function* () {})();
           return planCopy(entries, existing, src.kp, (k) => dst.kp + k.slice(src.kp.length), (k) => src.kp + k.slice(dst.kp.length));
         };
