@@ -1,4 +1,8 @@
 // Serving the REST handler on a TCP address: plain HTTP/1.1, or TLS with HTTP/2 and HTTP/1.1.
+// Unauthenticated clients reach this layer, so it bounds what they can hold: time to send the
+// request head, idle connections and sessions, connections in all, streams per HTTP/2 session.
+// There is deliberately no limit on a whole request's duration (a 128 MiB pack on a slow link takes
+// long); instead a connection on which no data moves either way for `idleTimeoutMs` is closed.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +12,27 @@ export interface TlsFiles {
   readonly cert: Buffer;
   readonly key: Buffer;
 }
+
+export interface TcpLimits {
+  /** Time a client has to send a request's whole head (request line and headers). */
+  readonly headersTimeoutMs: number;
+  /** How long an HTTP/1.1 connection may wait for its next request. */
+  readonly keepAliveTimeoutMs: number;
+  /** A connection (or HTTP/2 session) on which no data moves either way for this long is closed. */
+  readonly idleTimeoutMs: number;
+  /** Connections beyond this many are closed as they arrive. */
+  readonly maxConnections: number;
+  /** Streams an HTTP/2 client may have open at once on one session. */
+  readonly maxConcurrentStreams: number;
+}
+
+export const DEFAULT_TCP_LIMITS: TcpLimits = {
+  headersTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 65_000,
+  idleTimeoutMs: 120_000,
+  maxConnections: 1024,
+  maxConcurrentStreams: 100,
+};
 
 export interface Listening {
   readonly url: string;
@@ -24,11 +49,29 @@ export function parseListen(listen: string): { host: string | undefined; port: n
   return { host: host === '' ? undefined : host, port };
 }
 
-export async function listenTcp(handler: RequestHandler, listen: string, tls: TlsFiles | undefined): Promise<Listening> {
+export async function listenTcp(handler: RequestHandler, listen: string, tls: TlsFiles | undefined, limits: Partial<TcpLimits> = {}): Promise<Listening> {
   const { host, port } = parseListen(listen);
-  const server: HttpServer | Http2SecureServer = tls
-    ? createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: true, minVersion: 'TLSv1.2' }, handler)
-    : createHttpServer({ requestTimeout: 0, keepAliveTimeout: 65_000 }, handler);
+  const l: TcpLimits = { ...DEFAULT_TCP_LIMITS, ...limits };
+  // How often node looks for connections past headersTimeout (its default, 30 s, is too coarse for short timeouts).
+  const connectionsCheckingInterval = Math.min(30_000, Math.max(10, Math.floor(l.headersTimeoutMs / 4)));
+  // requestTimeout 0: no limit on a whole request (see above). Node derives headersTimeout from it
+  // unless it is given, so both are always set.
+  const http1 = { requestTimeout: 0, headersTimeout: l.headersTimeoutMs, keepAliveTimeout: l.keepAliveTimeoutMs, connectionsCheckingInterval };
+  let server: HttpServer | Http2SecureServer;
+  if (tls) {
+    const secure = createSecureServer(
+      { cert: tls.cert, key: tls.key, allowHTTP1: true, minVersion: 'TLSv1.2', handshakeTimeout: l.headersTimeoutMs, settings: { maxConcurrentStreams: l.maxConcurrentStreams } },
+      handler,
+    );
+    // The HTTP/1.1 fallback of an HTTP/2 server reads these from the server object, not from options.
+    Object.assign(secure, http1);
+    server = secure;
+  } else {
+    server = createHttpServer(http1, handler);
+  }
+  // HTTP/1.1 sockets and HTTP/2 sessions alike: destroyed when idle this long (no 'timeout' listener).
+  server.setTimeout(l.idleTimeoutMs);
+  server.maxConnections = l.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => {
