@@ -433,7 +433,7 @@ describe('attack and recovery: rwm state and rwm restore on a policed bucket res
     assert.deepEqual(await listVersions(env, plainBucket), plainBefore);
   });
 
-  test('restore --to-dir --at a time before the first version exits 1 and writes nothing', { todo: 'restore.ts checks "nothing existed" only in place and for --to; --to-dir exits 0 with 0 files' }, async () => {
+  test('restore --to-dir --at a time before the first version exits 1 and writes nothing', async () => {
     const out = join(dir, 'to-dir-early');
     const r = await restore(['--at', '2001-01-01T00:00:00Z', '--to-dir', out]);
     assert.equal(r.status, 1, describeRun(r));

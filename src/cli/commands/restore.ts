@@ -56,6 +56,9 @@ function countedPairs(pairs: AsyncIterable<Pair>, c: { n: number }): AsyncIterab
   })();
 }
 
+const nothingAt = (src: Target, point: Point): UserError =>
+  new UserError(`nothing existed under ${describeTarget(src)} at ${point.label} (a time before the first version?): nothing to restore, nothing changed`, EXIT.FAILURE);
+
 async function assertEmptyDir(dir: string): Promise<void> {
   const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
@@ -126,6 +129,7 @@ ${EXIT_HELP}`)
               if (dryRun && !json && outcome === 'written') d.stdout.write(`download ${key}\n`);
             },
           }).finally(() => bar.stop());
+          if (report.written + report.same + report.refused + report.foreign + report.failed === 0) throw nothingAt(src, point);
           return { ...base, mode: 'dir', target: dir, report };
         }
 
@@ -148,7 +152,7 @@ ${EXIT_HELP}`)
         }
         const wanted = { n: 0 };
         const counts = await applyPlan(await planOf(wanted), { buckets, sourceBucket: src.bucket, targetBucket: dst?.bucket ?? src.bucket, dryRun: true, concurrency });
-        if (wanted.n === 0) throw new UserError(`nothing existed under ${describeTarget(src)} at ${point.label} (a time before the first version?): nothing to restore, nothing changed`, EXIT.FAILURE);
+        if (wanted.n === 0) throw nothingAt(src, point);
         const common = { ...base, mode: dst === undefined ? ('in-place' as const) : ('bucket' as const), target: dst === undefined ? describeTarget(src) : describeTarget(dst) };
         if (dryRun) {
           const report = await applyPlan(await planOf({ n: 0 }), {
