@@ -5,13 +5,16 @@ export type RangeResult = { readonly start: number; readonly end: number } | 'no
 /** Parses a single byte range against a file of `size` bytes; `end` is inclusive. */
 export function parseRange(header: string | undefined, size: number): RangeResult {
   if (header === undefined) return 'none';
-  // RFC 9110 §14.2: a range unit the server does not know is ignored (the whole file is sent)
+  // RFC 9110 §14.2: a range unit the server does not know is ignored (the whole file is sent);
+  // range units are case-insensitive (§14.1)
   if (!/^\s*bytes=/i.test(header)) return 'none';
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const m = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return 'unsatisfiable';
   const a = m[1] === '' ? undefined : Number(m[1]);
-  const b = m[2] === '' ? undefined : Number(m[2]);
-  if ((a !== undefined && !Number.isSafeInteger(a)) || (b !== undefined && !Number.isSafeInteger(b))) return 'unsatisfiable';
+  // §14.1.1: a last-pos at or past the end means the end, however many digits it has (a number
+  // beyond 2^53 is past any file); likewise a suffix longer than the file means all of it.
+  const b = m[2] === '' ? undefined : Math.min(Number(m[2]), Number.MAX_SAFE_INTEGER);
+  if (a !== undefined && !Number.isSafeInteger(a)) return 'unsatisfiable';
   if (a === undefined) {
     // suffix: the last b bytes
     if (b === undefined || b === 0 || size === 0) return 'unsatisfiable';
