@@ -7,11 +7,18 @@ import { registerServe } from './commands/serve.js';
 import { registerStorage } from './commands/storage/index.js';
 import { registerState } from './commands/state/index.js';
 import { registerRestore } from './commands/restore.js';
+import { registerScrub } from './commands/scrub.js';
 import { version } from './version.js';
+
+/** Set when SIGINT stopped a command, which then exits 130 (SIGTERM, the service manager's stop, exits 0). */
+let interrupted = false;
 
 function stopSignal(): Promise<void> {
   return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve());
+    process.once('SIGINT', () => {
+      interrupted = true;
+      resolve();
+    });
     process.once('SIGTERM', () => resolve());
   });
 }
@@ -30,9 +37,10 @@ export async function main(argv: string[]): Promise<number> {
   registerStorage(program, storageDeps);
   registerState(program, storageDeps);
   registerRestore(program, storageDeps);
+  registerScrub(program, storageDeps);
   try {
     await program.parseAsync(argv);
-    return EXIT.OK;
+    return interrupted ? EXIT.INTERRUPTED : EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     if (err instanceof CommandExit) return err.exitCode;

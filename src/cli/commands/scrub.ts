@@ -1,0 +1,173 @@
+// `rwm scrub BUCKET[/PREFIX] | --path DIR [--repair] [--full | --sample PERCENT]`: verify every file
+// restic names by its SHA-256, without the repository password; on a versioned bucket name (and with
+// --repair put back) the newest good version. Incremental by default: the verified state of the last
+// scrub (kept in the trusted host's state directory, never taken from the bucket, where the backup
+// user could write one) says which versions need no reading.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { S3Buckets } from '../../s3/s3-buckets.js';
+import { FAILING, type Finding } from '../../scrub/findings.js';
+import { newReport, scrub, type ScrubMode, type ScrubReport, type ScrubSource } from '../../scrub/scrub.js';
+import { bucketSource, localSource } from '../../scrub/sources.js';
+import { listLocalStates, localStateDir, stateKey } from '../../state/catalog.js';
+import { openState, stateName, writeStateFile, type OpenedState, type StateHeader } from '../../state/format.js';
+import { applyPlan } from '../../versions/apply.js';
+import type { VersionedBuckets } from '../../s3/bucket.js';
+import { CommandExit, EXIT, EXIT_HELP, UserError } from '../exit.js';
+import { withConnection, withStorage, writeJson, type ConnectionOptions, type StorageDeps } from './storage/common.js';
+import { formatBytes } from './storage/format.js';
+import { describeTarget, parseTarget, progressBar, stateDirOf, writerOf } from './state/common.js';
+
+interface ScrubFlags extends ConnectionOptions {
+  path?: string;
+  repair?: boolean;
+  full?: boolean;
+  sample?: string;
+  stateDir?: string;
+  concurrency: string;
+  json?: boolean;
+}
+
+export interface ScrubOutput {
+  readonly target: string;
+  readonly mode: string;
+  readonly state: string | null;
+  readonly previous: string | null;
+  readonly report: Omit<ScrubReport, 'repairs'>;
+  readonly repaired: number;
+  readonly ok: boolean;
+}
+
+function parseMode(o: ScrubFlags): { mode: (cycle: number) => ScrubMode; slots: number } {
+  if (o.full === true && o.sample !== undefined) throw new UserError('--full and --sample exclude each other');
+  if (o.full === true) return { mode: () => ({ kind: 'full' }), slots: 1 };
+  if (o.sample === undefined) return { mode: () => ({ kind: 'incremental' }), slots: 1 };
+  const m = /^([0-9]{1,3}(?:\.[0-9]+)?)%?$/.exec(o.sample);
+  const pct = m === null ? NaN : Number(m[1]);
+  if (!(pct > 0 && pct <= 100)) throw new UserError(`--sample must be a percentage from 1 to 100 (e.g. 10%), not "${o.sample}"`);
+  const slots = Math.max(1, Math.round(100 / pct));
+  return { mode: (cycle) => ({ kind: 'sample', slots, cycle }), slots };
+}
+
+/** The newest verified state the scrub itself left in the state directory. */
+async function lastVerified(dirBucket: string, dirPrefix: string, stateDir: string): Promise<{ name: string; state: OpenedState } | undefined> {
+  const local = await listLocalStates(stateDir, dirBucket, dirPrefix);
+  for (const info of local.reverse()) {
+    if (info.file === undefined) continue;
+    const st = await openState(createReadStream(info.file), info.file).catch(() => undefined);
+    if (st === undefined) continue;
+    if (st.header.writer.command === 'scrub') return { name: info.name, state: st };
+    await st.entries[Symbol.asyncIterator]().return?.(undefined);
+  }
+  return undefined;
+}
+
+export function registerScrub(program: Command, deps: () => StorageDeps): void {
+  withConnection(program.command('scrub').argument('[bucket[/prefix]]'))
+    .description('verify every restic file against the SHA-256 in its name (no repository password needed); on a versioned bucket find, and with --repair restore, the newest good version')
+    .option('--path <dir>', 'scrub a local directory (a rwm serve --path tree or a restic local repository) instead of a bucket')
+    .option('--repair', 'bucket only, owner\'s keys: copy the newest good version of each bad file back on top, hide junk key files with a delete marker (never deletes a version)')
+    .option('--full', 'read every file again, also those an earlier scrub verified (bit rot)')
+    .option('--sample <percent>', 'read only a rotating share of the files not yet verified (10%: ten runs cover everything)')
+    .option('--state-dir <dir>', 'where verified states are kept (default: RWM_STATE_DIR, /var/lib/rwm for root, else ~/.local/state/rwm)')
+    .option('--concurrency <n>', 'files read at once', '8')
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', `
+Findings: corrupt, empty, misplaced, foreign, junk, unreadable (exit 1); deleted (reported only:
+a delete marker on top is a prune's doing, and rwm restore undoes it).
+${EXIT_HELP}`)
+    .action(async (arg: string | undefined, opts: ScrubFlags, cmd: Command) => {
+      const d = deps();
+      if ((arg === undefined) === (opts.path === undefined)) throw new UserError('give a BUCKET[/PREFIX] or --path DIR (one of them)');
+      if (opts.path !== undefined && opts.repair === true) throw new UserError('--repair needs a versioned bucket: a local directory has no older versions to go back to');
+      const concurrency = Number(opts.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UserError(`--concurrency must be a whole number from 1 to 256, not "${opts.concurrency}"`);
+      const { mode, slots } = parseMode(opts);
+      const stateDir = stateDirOf(opts.stateDir, d.env);
+      const json = opts.json === true;
+      const bar = progressBar(d, 'scrubbing files', json);
+
+      /** `buckets`: the bucket scrubbed (states are uploaded there and repairs made), none for a directory. */
+      const run = async (buckets: VersionedBuckets | undefined, where: { bucket: string; prefix: string; dirBucket: string; dirPrefix: string; label: string }, source: ScrubSource): Promise<ScrubOutput> => {
+        const previous = opts.full === true ? undefined : await lastVerified(where.dirBucket, where.dirPrefix, stateDir);
+        const prevScrub = previous?.state.header.scrub;
+        const cycle = prevScrub !== undefined && prevScrub.slots === slots ? prevScrub.cycle + 1 : 0;
+        const report = newReport();
+        const dir = localStateDir(stateDir, where.dirBucket, where.dirPrefix);
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        const created = new Date();
+        const name = stateName(created, randomBytes(8).toString('hex'));
+        const base: Omit<StateHeader, 'format' | 'version' | 'objects' | 'deleteMarkers' | 'bytes'> = { bucket: where.bucket, prefix: where.prefix, created: created.toISOString(), writer: writerOf('scrub'), scrub: { cycle, slots } };
+        const entries = scrub({ source, previous: previous?.state.entries, mode: mode(cycle), concurrency, onProgress: (r) => bar.tick(r.keys, r.keys) }, report);
+        const written = await writeStateFile(join(dir, `${name}.jsonl.gz`), base, entries).finally(() => bar.stop());
+        if (buckets !== undefined) await buckets.putNew(where.bucket, stateKey(where.prefix, name), () => createReadStream(written.file), written.size);
+        let repaired = 0;
+        if (buckets !== undefined && report.repairs.length > 0) {
+          const byTarget = new Map(report.repairs.map((r) => [r.action.kind === 'copy' || r.action.kind === 'hide' ? r.action.target : '', r]));
+          await applyPlan(
+            (async function* () {
+              for (const r of report.repairs) yield r.action;
+            })(),
+            {
+              buckets, sourceBucket: where.bucket, targetBucket: where.bucket, dryRun: opts.repair !== true, concurrency,
+              onAction: (a, err) => {
+                if (opts.repair !== true || (a.kind !== 'copy' && a.kind !== 'hide')) return;
+                const r = byTarget.get(a.target);
+                if (r === undefined) return;
+                const f = report.findings[r.finding] as Finding;
+                report.findings[r.finding] = { ...f, repair: err !== undefined ? 'failed' : a.kind === 'copy' ? 'restored' : 'hidden' };
+                if (err === undefined) repaired += 1;
+              },
+            },
+          );
+        }
+        if (opts.repair === true) {
+          report.findings.forEach((f, i) => {
+            if ((f.code === 'corrupt' || f.code === 'empty') && f.goodVersion === undefined) report.findings[i] = { ...f, repair: 'no good version' };
+          });
+        }
+        const { repairs: _r, ...rest } = report;
+        return { target: where.label, mode: mode(cycle).kind, state: name, previous: previous?.name ?? null, report: rest, repaired, ok: !report.findings.some((f) => FAILING.has(f.code)) };
+      };
+
+      let out: ScrubOutput;
+      if (opts.path !== undefined) {
+        const root = resolve(opts.path);
+        const source = localSource(root);
+        out = await run(undefined, { bucket: '', prefix: root, dirBucket: '_local', dirPrefix: createHash('sha256').update(root).digest('hex').slice(0, 16), label: root }, source).catch((err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`--path ${opts.path}: no such directory`, EXIT.FAILURE, { cause: err });
+          throw err;
+        });
+      } else {
+        const t = parseTarget(arg as string);
+        out = await withStorage(opts, cmd, d, async (s) => {
+          const buckets = new S3Buckets(s.client);
+          if (opts.repair === true && (await buckets.versioning(t.bucket)) === 'Unversioned') throw new UserError(`bucket ${t.bucket} has no versioning: there are no older versions to repair from`, EXIT.FAILURE);
+          return run(buckets, { bucket: t.bucket, prefix: t.prefix, dirBucket: t.bucket, dirPrefix: t.prefix, label: describeTarget(t) }, bucketSource(buckets, t.bucket, t.kp));
+        });
+      }
+      if (json) writeJson(d, out);
+      else d.stdout.write(formatScrub(out, opts.repair === true));
+      if (!out.ok) throw new CommandExit(EXIT.FAILURE);
+    });
+}
+
+function formatScrub(o: ScrubOutput, repair: boolean): string {
+  const r = o.report;
+  const lines = [
+    `${o.target}: ${o.ok ? 'ok' : `${r.findings.filter((f) => FAILING.has(f.code)).length} problem(s)`} (${o.mode}${o.previous !== null ? `, after ${o.previous}` : ''})`,
+    `  ${r.keys} files: ${r.hashed} hashed (${formatBytes(r.hashedBytes)}), ${r.carried} verified earlier, ${r.notSampled} not in this sample, ${r.notHashable} config/locks`,
+  ];
+  const deleted = r.findings.filter((f) => f.code === 'deleted').length;
+  if (deleted > 0) lines.push(`  ${deleted} deleted (a delete marker on top, e.g. from a prune; --json lists them; rwm restore undoes deletes)`);
+  for (const f of r.findings) {
+    if (f.code === 'deleted') continue;
+    const fix = f.goodVersion !== undefined ? (f.repair === 'restored' ? `; restored version ${f.goodVersion}` : `; good version ${f.goodVersion}${repair ? '' : ' (--repair puts it back)'}`) : f.repair !== undefined ? `; ${f.repair}` : f.code === 'junk' && !repair ? ' (--repair hides it)' : '';
+    lines.push(`  [${f.code}] ${f.key}: ${f.message}${fix}`);
+  }
+  if (o.state !== null) lines.push(`  verified state: ${o.state}`);
+  return `${lines.join('\n')}\n`;
+}
