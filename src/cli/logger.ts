@@ -2,10 +2,15 @@
 // an optional access log to a file or stdout. Secrets are never passed to a logger; the redact list
 // is a second line of defence.
 import pino, { type Logger } from 'pino';
+import { UserError } from './exit.js';
 
 const REDACT = ['authorization', 'password', 'req.headers.authorization', '*.password', '*.secretAccessKey'];
 
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** The stderr logger at a level given by the user (--log-level): an unknown level is a usage error. */
 export function createLogger(level: string): Logger {
+  if (!LEVELS.includes(level)) throw new UserError(`--log-level: unknown level "${level}" (use one of ${LEVELS.join(', ')})`);
   return pino({ level, redact: REDACT, base: { pid: process.pid } }, pino.destination({ dest: 2, sync: false }));
 }
 

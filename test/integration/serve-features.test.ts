@@ -156,5 +156,17 @@ describe('serve features', () => {
     assert.equal(run('--no-auth', '--private-repos').status, 2);
     assert.equal(run('--no-auth', '--listen', 'nonsense').status, 2);
     assert.equal(run('--no-auth', '--max-size', 'lots').status, 2);
+    const level = run('--no-auth', '--path', join(dir, 'lvl'), '--listen', '127.0.0.1:0', '--log-level', 'verbose');
+    assert.equal(level.status, 2);
+    assert.match(String(level.stderr), /^rwm: --log-level: unknown level "verbose".*\n$/);
+    assert.doesNotMatch(String(level.stderr), /\n\s+at /, 'no stack trace');
+  });
+
+  test('SIGINT exits 130 (interrupted), SIGTERM 0', async () => {
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 0]] as const) {
+      const server = await startServer(join(dir, 'signals'), ['--no-auth']);
+      await server.stop(signal);
+      assert.equal(server.proc.exitCode, code, signal);
+    }
   });
 });
