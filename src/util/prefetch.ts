@@ -29,7 +29,14 @@ export function prefetched<T>(source: AsyncIterator<T>, max: number): AsyncGener
       wake();
     }
   })();
-  return (async function* () {
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    wakeProducer?.();
+    wakeProducer = undefined;
+    if (!done) void source.return?.(undefined)?.catch(() => undefined);
+  };
+  const consumer = (async function* () {
     try {
       for (;;) {
         if (buf.length > 0) {
@@ -44,11 +51,17 @@ export function prefetched<T>(source: AsyncIterator<T>, max: number): AsyncGener
         await new Promise<void>((r) => (wakeConsumer = r));
       }
     } finally {
-      stopped = true;
-      wakeProducer?.();
-      if (!done) void source.return?.(undefined)?.catch(() => undefined);
+      stop();
     }
   })();
+  // return() on a generator that has not started yet skips its finally block, and listings start
+  // sub-listings ahead that may never be read: stop the producer then too.
+  const ret = consumer.return.bind(consumer);
+  consumer.return = (value) => {
+    stop();
+    return ret(value);
+  };
+  return consumer;
 }
 
 /** A counting semaphore: at most `limit` holders at once. */
