@@ -60,14 +60,30 @@ export interface VersionedBuckets {
   versioning(bucket: string, opts?: BucketCallOptions): Promise<VersioningStatus>;
   /** Whether the bucket exists and these keys may list it. */
   exists(bucket: string, opts?: BucketCallOptions): Promise<boolean>;
+  /** Whether the bucket has object lock enabled. */
+  objectLockEnabled(bucket: string, opts?: BucketCallOptions): Promise<boolean>;
+  /** A version's object-lock state (retain-until in ms since the epoch). */
+  lockOf(ref: VersionRef, opts?: BucketCallOptions): Promise<VersionLock>;
+  /** Sets a version's retention (object-lock buckets). MUST NOT shorten it (S3 refuses that anyway in compliance mode). */
+  putRetention(ref: VersionRef, mode: 'GOVERNANCE' | 'COMPLIANCE', until: number, opts?: BucketCallOptions): Promise<void>;
+  /** Deletes one version or delete marker for good, without bypassing any retention. */
+  deleteVersion(ref: VersionRef, opts?: BucketCallOptions): Promise<void>;
 }
+
+export interface VersionLock {
+  readonly mode?: 'GOVERNANCE' | 'COMPLIANCE';
+  readonly retainUntil?: number;
+  readonly legalHold: boolean;
+}
+
+/** Locked now: a retain-until date in the future, or a legal hold. */
+export const isLocked = (l: VersionLock, now: number): boolean => l.legalHold || (l.retainUntil !== undefined && l.retainUntil > now);
 
 /** Largest object a single server-side CopyObject can copy. */
 export const MAX_SINGLE_COPY = 5 * 1024 ** 3;
 
-/** Record order within a listing: by key, then newest first (a delete marker on top wins a tie). */
+/** Record order within a key: the latest first (whatever its LastModified says), then newest first. */
 export function compareWithinKey(a: VersionRecord, b: VersionRecord): number {
-  if (a.lastModified !== b.lastModified) return b.lastModified - a.lastModified;
   if (a.isLatest !== b.isLatest) return a.isLatest ? -1 : 1;
-  return 0;
+  return b.lastModified - a.lastModified;
 }

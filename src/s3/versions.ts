@@ -15,16 +15,44 @@ type Item = { readonly dir: string } | { readonly rec: VersionRecord };
 const etagOf = (e: string | undefined): string => (e ?? '').replace(/^"|"$/g, '').toLowerCase();
 const timeOf = (d: Date | undefined): number => (d instanceof Date ? d.getTime() : 0);
 
+/**
+ * A page's versions and its delete markers come as two lists, each in S3's order: by key, and within
+ * a key as S3 stacks them, the latest on top. They are merged, not sorted: the stack is the truth
+ * about which version is on top, and LastModified can disagree with it (writes of one key within
+ * a clock tick, an upload that completes after a later one), also across the pages of one key.
+ */
+function mergeKinds(versions: VersionRecord[], markers: VersionRecord[]): VersionRecord[] {
+  const byKey = (a: VersionRecord, b: VersionRecord): number => compareKeys(a.key, b.key);
+  versions.sort(byKey); // stable: keeps S3's order within a key
+  markers.sort(byKey);
+  const out: VersionRecord[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < versions.length || j < markers.length) {
+    const v = versions[i];
+    const m = markers[j];
+    if (m !== undefined && (v === undefined || (compareKeys(m.key, v.key) || compareWithinKey(m, v)) < 0)) {
+      out.push(m);
+      j += 1;
+    } else {
+      out.push(v as VersionRecord);
+      i += 1;
+    }
+  }
+  return out;
+}
+
 /** One page's versions, markers and sub-directories as one sorted sequence. */
 export function pageItems(page: ListObjectVersionsCommandOutput): Item[] {
-  const recs: VersionRecord[] = [];
+  const versions: VersionRecord[] = [];
+  const markers: VersionRecord[] = [];
   for (const v of page.Versions ?? []) {
-    recs.push({ key: v.Key ?? '', versionId: v.VersionId ?? 'null', deleteMarker: false, isLatest: v.IsLatest === true, size: v.Size ?? 0, etag: etagOf(v.ETag), lastModified: timeOf(v.LastModified), owner: v.Owner?.ID ?? '' });
+    versions.push({ key: v.Key ?? '', versionId: v.VersionId ?? 'null', deleteMarker: false, isLatest: v.IsLatest === true, size: v.Size ?? 0, etag: etagOf(v.ETag), lastModified: timeOf(v.LastModified), owner: v.Owner?.ID ?? '' });
   }
   for (const m of page.DeleteMarkers ?? []) {
-    recs.push({ key: m.Key ?? '', versionId: m.VersionId ?? 'null', deleteMarker: true, isLatest: m.IsLatest === true, size: 0, etag: '', lastModified: timeOf(m.LastModified), owner: m.Owner?.ID ?? '' });
+    markers.push({ key: m.Key ?? '', versionId: m.VersionId ?? 'null', deleteMarker: true, isLatest: m.IsLatest === true, size: 0, etag: '', lastModified: timeOf(m.LastModified), owner: m.Owner?.ID ?? '' });
   }
-  recs.sort((a, b) => compareKeys(a.key, b.key) || compareWithinKey(a, b));
+  const recs = mergeKinds(versions, markers);
   const dirs = (page.CommonPrefixes ?? []).map((p) => p.Prefix ?? '').filter((p) => p !== '');
   dirs.sort(compareKeys);
   // Merge: a directory's keys all start with its prefix, so it sits where its prefix sorts.
