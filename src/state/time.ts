@@ -20,7 +20,10 @@ export function parseTime(text: string, now: number = Date.now()): number {
   throw new TimeError(`"${text}" is not a time: give RFC 3339 with a zone (2026-05-01T12:00:00Z, 2026-05-01T14:00:00+02:00) or an age (90m, 2h, 3d, 1w)`);
 }
 
-/** Looks like a time (as opposed to a state name)? */
+/**
+ * Meant as a time (as opposed to a state name)? Anything that starts like a date counts, so a date
+ * without a zone gets parseTime's error instead of being looked up as a state name.
+ */
 export function looksLikeTime(text: string): boolean {
-  return AGE.test(text) || RFC3339.test(text);
+  return AGE.test(text) || /^\d{4}-\d{2}-\d{2}/.test(text);
 }

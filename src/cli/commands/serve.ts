@@ -97,7 +97,7 @@ export function registerServe(program: Command, deps: () => ServeDeps): void {
     .option('--s3-region <region>', 'S3 region (default: AWS_REGION, else us-east-1)')
     .option('--s3-bucket-lookup <mode>', 'auto (path-style with --s3-endpoint), path or dns')
     .option('--no-s3-acl', 'do not upload with the ACL bucket-owner-full-control (for S3 servers that refuse ACLs)')
-    .option('--as-of <state|time>', 'with --s3: serve the repositories read-only exactly as they were at a saved state (rwm state list) or a time (RFC 3339 with zone, or an age like 2h); lock files live in memory')
+    .option('--as-of <state|time>', 'with --s3: serve the repositories read-only exactly as they were at a time (RFC 3339 with zone, or an age like 2h) or a saved state of the --s3 prefix or above it (rwm state list); lock files live in memory')
     .option('--no-s3-state', 'with --s3: do not save a state of a repository after each backup')
     .option('--state-delay <seconds>', 'with --s3: save the state this long after the last snapshot upload of a burst', '10')
     .addOption(new Option('--b2-hard-delete', 'accepted for compatibility with restic\'s rclone backend; ignored').hideHelp())
@@ -271,7 +271,10 @@ async function openAsOf(settings: S3Settings, spec: string): Promise<AsOfStore> 
     return new AsOfStore(buckets, settings.bucket, kp, await viewOfState(state.entries, kp), `state ${info.name}`, () => clients.destroy());
   } catch (err) {
     if (err instanceof UserError) throw err;
-    if (err instanceof TimeError) return fail(err.message, err);
+    if (err instanceof TimeError) {
+      clients.destroy();
+      throw new UserError(err.message, EXIT.USAGE, { cause: err });
+    }
     return fail(`--as-of ${spec}: ${(err as Error).message}`, err);
   }
 }
