@@ -266,3 +266,29 @@ describe('ranges', () => {
     });
   }
 });
+
+describe('lock deletes', () => {
+  test('are audited at info level with user, address and path', async () => {
+    const htpasswd = await tempHtpasswd({ alice: 'pw' });
+    const app = await startApp({ htpasswd: htpasswd.h });
+    try {
+      const lock = randomBytes(50);
+      const path = `/r/locks/${sha(lock)}`;
+      const auth = { authorization: basic('alice', 'pw') };
+      assert.equal((await app.http2('POST', '/r/?create=true', { headers: auth })).status, 200);
+      assert.equal((await app.http2('POST', path, { headers: auth, body: lock })).status, 200);
+      assert.equal(app.audits().length, 0, 'creating files is not audited');
+      assert.equal((await app.http2('DELETE', path, { headers: auth })).status, 200);
+      const events = app.audits().filter((e) => e.reason === 'lock-deleted');
+      assert.equal(events.length, 1, JSON.stringify(app.audits()));
+      assert.deepEqual({ ...events[0], time: undefined, pid: undefined, hostname: undefined }, {
+        level: 30, time: undefined, pid: undefined, hostname: undefined, audit: true, reason: 'lock-deleted', user: 'alice', addr: '127.0.0.1', method: 'DELETE', path, status: 200, msg: 'lock deleted',
+      });
+      assert.equal((await app.http2('DELETE', path, { headers: auth })).status, 404, 'a lock that is gone');
+      assert.equal(app.audits().filter((e) => e.reason === 'lock-deleted').length, 1, 'a failed delete is not a deleted lock');
+    } finally {
+      await app.close();
+      await htpasswd.remove();
+    }
+  });
+});

@@ -46,7 +46,7 @@ interface Who {
 export function createApp(opts: AppOptions): RequestHandler {
   const { logger, metrics } = opts;
   const limiter = new AuditLimiter(opts.auditLimit ?? DEFAULT_AUDIT_LIMIT, (reason, addr, suppressed) => {
-    logger.warn({ audit: true, reason, addr, suppressed }, `refused: ${suppressed} more requests like this from this address were not logged`);
+    logger.warn({ audit: true, reason, addr, suppressed }, `${suppressed} more "${reason}" audit events from this address were not logged`);
   });
 
   function refuse(who: Who, res: Res, status: number, reason: string, message: string, type: string): void {
@@ -155,6 +155,11 @@ export function createApp(opts: AppOptions): RequestHandler {
     };
     try {
       await handler(ctx);
+      // Deleting a lock is allowed, but a client removing another's lock (the trusted host's prune
+      // lock) must leave a trace.
+      if (route.kind === 'file' && route.type === 'locks' && method === 'DELETE' && limiter.admit('lock-deleted', who.addr)) {
+        logger.info({ audit: true, reason: 'lock-deleted', user: who.user, addr: who.addr, method: who.method, path: who.path, status: res.statusCode }, 'lock deleted');
+      }
     } catch (err) {
       if (signal.aborted) {
         logger.info({ method: who.method, path: who.path, user: who.user }, 'client went away during the request; nothing stored');
