@@ -56,10 +56,22 @@ export const s3SectionSchema = z
   })
   .refine((v) => (v.accessKeyId === undefined) === (v.secretAccessKey === undefined), { message: 'accessKeyId and secretAccessKey must be given together' });
 
-export const serveSectionSchema = z.strictObject({
-  s3: s3SectionSchema.optional(),
-  users: z.record(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, 'user names may use letters, digits, ".", "_" and "-"'), userRuleSchema).default({}),
-});
+export const serveSectionSchema = z
+  .strictObject({
+    s3: s3SectionSchema.optional(),
+    users: z.record(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, 'user names may use letters, digits, ".", "_" and "-"'), userRuleSchema).default({}),
+  })
+  .superRefine((v, ctx) => {
+    // "" and "/" parse as the whole store: as a root or an allowed path they would give the user
+    // every repository, other users' included, whatever --private-repos says.
+    for (const [user, rule] of Object.entries(v.users)) {
+      const whole = `user "${user}": "" or "/" is the whole store, other users' repositories included`;
+      if (rule.root?.length === 0) ctx.addIssue({ code: 'custom', path: ['users', user, 'root'], message: `${whole}; give a directory below it, or omit root` });
+      rule.repos?.forEach((r, i) => {
+        if (r.length === 0) ctx.addIssue({ code: 'custom', path: ['users', user, 'repos', i], message: `${whole}; name the repositories (without --private-repos, omit repos to allow all)` });
+      });
+    }
+  });
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 const NAME_RULE = 'profile names may use letters, digits, ".", "_" and "-", and not start with "." or "-"';
@@ -111,6 +123,8 @@ export const s3ProfilesSectionSchema = z
 export const storageSectionSchema = z.strictObject({
   /** `storage check`: lifecycle rules may not expire versions sooner than this many days. */
   minLifecycleDays: z.number().int('minLifecycleDays must be a whole number of days').min(1, 'minLifecycleDays must be at least 1').optional(),
+  /** `storage drop-versions`: keep versions that became noncurrent less than this long ago (e.g. 30d). */
+  keepWithin: z.string().regex(/^[1-9][0-9]{0,6}[smhdw]$/, 'keepWithin must be an age such as 30d, 12h or 2w').optional(),
 });
 
 export const configSchema = z.strictObject({

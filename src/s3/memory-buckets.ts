@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BackendError } from '../backend/errors.js';
-import type { ReadOptions, VersionedBuckets, VersioningStatus, VersionRecord, VersionRef } from './bucket.js';
+import type { ReadOptions, VersionLock, VersionedBuckets, VersioningStatus, VersionRecord, VersionRef } from './bucket.js';
 import { compareKeys } from './names.js';
 
 interface StoredVersion {
@@ -129,5 +129,31 @@ export class MemoryBuckets implements VersionedBuckets {
 
   async exists(bucket: string): Promise<boolean> {
     return this.buckets.has(bucket);
+  }
+
+  /** Object-lock settings per "bucket/key@version", set by tests. */
+  readonly locks = new Map<string, VersionLock>();
+  lockEnabled = new Set<string>();
+
+  async objectLockEnabled(bucket: string): Promise<boolean> {
+    return this.lockEnabled.has(bucket);
+  }
+
+  async lockOf(ref: VersionRef): Promise<VersionLock> {
+    this.find(ref);
+    return this.locks.get(`${ref.bucket}/${ref.key}@${ref.versionId}`) ?? { legalHold: false };
+  }
+
+  async putRetention(ref: VersionRef, mode: 'GOVERNANCE' | 'COMPLIANCE', until: number): Promise<void> {
+    this.find(ref);
+    const k = `${ref.bucket}/${ref.key}@${ref.versionId}`;
+    this.locks.set(k, { ...this.locks.get(k), mode, retainUntil: until, legalHold: this.locks.get(k)?.legalHold ?? false });
+  }
+
+  async deleteVersion(ref: VersionRef): Promise<void> {
+    const l = this.locks.get(`${ref.bucket}/${ref.key}@${ref.versionId}`);
+    if (l !== undefined && (l.legalHold || (l.retainUntil ?? 0) > this.now)) throw new BackendError('UNAVAILABLE', `${ref.key} version ${ref.versionId} is locked`);
+    if (!(this.bucket(ref.bucket).keys.get(ref.key) ?? []).some((v) => v.rec.versionId === ref.versionId)) throw new BackendError('NOT_FOUND', `${ref.key} version ${ref.versionId}: not found`);
+    this.dropVersion(ref.bucket, ref.key, ref.versionId);
   }
 }

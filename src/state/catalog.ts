@@ -104,3 +104,16 @@ export async function findState(buckets: VersionedBuckets, bucket: string, prefi
   if (info === undefined) throw new StateNotFound(`no state "${id}" for ${bucket}${prefix === '' ? '' : `/${prefix}`} (see rwm state list)`);
   return { info, state: await openStateInfo(buckets, bucket, info) };
 }
+
+/** The newest verified state `rwm scrub` left in the state directory for BUCKET/PREFIX (never one from the bucket, where the backup user can write). */
+export async function latestVerifiedState(stateDir: string, bucket: string, prefix: string): Promise<{ name: string; state: OpenedState } | undefined> {
+  const local = await listLocalStates(stateDir, bucket, prefix);
+  for (const info of local.reverse()) {
+    if (info.file === undefined) continue;
+    const st = await openState(createReadStream(info.file), info.file).catch(() => undefined);
+    if (st === undefined) continue;
+    if (st.header.writer.command === 'scrub') return { name: info.name, state: st };
+    await st.entries[Symbol.asyncIterator]().return?.(undefined);
+  }
+  return undefined;
+}

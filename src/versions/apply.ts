@@ -1,7 +1,9 @@
-// THE ONLY CODE THAT CHANGES VERSIONS: carries out a plan (versions/plan.ts) with bounded
-// concurrency — server-side copies of a version to the top of a key, and delete markers. It never
-// deletes a version. With `dryRun` it calls nothing and only reports what it would do.
-import { MAX_SINGLE_COPY, type VersionedBuckets } from '../s3/bucket.js';
+// THE ONLY CODE THAT CHANGES VERSIONS: carries out a plan (versions/plan.ts, versions/drop.ts) with
+// bounded concurrency — server-side copies of a version to the top of a key, delete markers, longer
+// retention, and (only for `drop` actions, which only storage drop-versions plans) deleting an old
+// version for good, never one under object-lock retention or legal hold. With `dryRun` it changes
+// nothing and only reports what it would do.
+import { isLocked, MAX_SINGLE_COPY, type VersionedBuckets } from '../s3/bucket.js';
 import type { Action } from './plan.js';
 
 export interface ApplyOptions {
@@ -11,6 +13,9 @@ export interface ApplyOptions {
   /** Where copies and delete markers go. */
   readonly targetBucket: string;
   readonly dryRun: boolean;
+  /** Before a drop, read the version's lock and keep it when locked (object-lock buckets). */
+  readonly checkLocks?: boolean;
+  readonly now?: () => number;
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
   /** Every action, after it was done (or, in a dry run, planned); `error` when it failed. */
@@ -24,6 +29,11 @@ export interface ApplyReport {
   same: number;
   sameBytes: number;
   skipped: number;
+  dropped: number;
+  droppedBytes: number;
+  /** Drops refused because the version is under retention or legal hold. */
+  locked: number;
+  retained: number;
   failed: number;
   /** The first failures, "key: reason". */
   readonly failures: string[];
@@ -33,7 +43,7 @@ export const DEFAULT_APPLY_CONCURRENCY = 16;
 const MAX_REPORTED_FAILURES = 50;
 
 export async function applyPlan(plan: AsyncIterable<Action>, o: ApplyOptions): Promise<ApplyReport> {
-  const r: ApplyReport = { copied: 0, copiedBytes: 0, hidden: 0, same: 0, sameBytes: 0, skipped: 0, failed: 0, failures: [] };
+  const r: ApplyReport = { copied: 0, copiedBytes: 0, hidden: 0, same: 0, sameBytes: 0, skipped: 0, dropped: 0, droppedBytes: 0, locked: 0, retained: 0, failed: 0, failures: [] };
   const limit = Math.max(1, o.concurrency ?? DEFAULT_APPLY_CONCURRENCY);
   const inFlight = new Set<Promise<void>>();
   const call = o.signal ? { signal: o.signal } : {};
@@ -58,6 +68,21 @@ export async function applyPlan(plan: AsyncIterable<Action>, o: ApplyOptions): P
         case 'skip':
           r.skipped += 1;
           break;
+        case 'drop': {
+          const ref = { bucket: o.targetBucket, key: a.target, versionId: a.versionId };
+          if (o.checkLocks === true && isLocked(await o.buckets.lockOf(ref, call), (o.now ?? Date.now)())) {
+            r.locked += 1;
+            break;
+          }
+          if (!o.dryRun) await o.buckets.deleteVersion(ref, call);
+          r.dropped += 1;
+          r.droppedBytes += a.size;
+          break;
+        }
+        case 'retain':
+          if (!o.dryRun) await o.buckets.putRetention({ bucket: o.targetBucket, key: a.target, versionId: a.versionId }, a.mode, a.until, call);
+          r.retained += 1;
+          break;
       }
       o.onAction?.(a);
     } catch (err) {
@@ -69,7 +94,7 @@ export async function applyPlan(plan: AsyncIterable<Action>, o: ApplyOptions): P
 
   for await (const a of plan) {
     if (o.signal?.aborted === true) break;
-    if (a.kind !== 'copy' && a.kind !== 'hide') {
+    if (a.kind === 'same' || a.kind === 'skip') {
       await run(a);
       continue;
     }

@@ -14,7 +14,11 @@ export type Action =
   /** Nothing to do: `target` already holds the wanted bytes (or is absent as wanted). */
   | { readonly kind: 'same'; readonly target: string; readonly size: number }
   /** Left alone on purpose (a lock of a running restic, rwm's own keys). */
-  | { readonly kind: 'skip'; readonly target: string; readonly why: 'lock' | 'rwm' };
+  | { readonly kind: 'skip'; readonly target: string; readonly why: 'lock' | 'rwm' }
+  /** Delete one old version or delete marker of `target` for good (storage drop-versions; never a current version). */
+  | { readonly kind: 'drop'; readonly target: string; readonly versionId: string; readonly size: number }
+  /** Keep a version locked until `until` (storage extend-retention). */
+  | { readonly kind: 'retain'; readonly target: string; readonly versionId: string; readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly until: number };
 
 const live = (e: StateEntry | undefined): StateEntry | undefined => (e === undefined || e.deleteMarker ? undefined : e);
 

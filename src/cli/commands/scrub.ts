@@ -12,8 +12,8 @@ import { S3Buckets } from '../../s3/s3-buckets.js';
 import { FAILING, type Finding } from '../../scrub/findings.js';
 import { newReport, scrub, type ScrubMode, type ScrubReport, type ScrubSource } from '../../scrub/scrub.js';
 import { bucketSource, localSource } from '../../scrub/sources.js';
-import { listLocalStates, localStateDir, stateKey } from '../../state/catalog.js';
-import { openState, stateName, writeStateFile, type OpenedState, type StateHeader } from '../../state/format.js';
+import { latestVerifiedState, localStateDir, stateKey } from '../../state/catalog.js';
+import { stateName, writeStateFile, type StateHeader } from '../../state/format.js';
 import { applyPlan } from '../../versions/apply.js';
 import type { VersionedBuckets } from '../../s3/bucket.js';
 import { CommandExit, EXIT, EXIT_HELP, UserError } from '../exit.js';
@@ -52,19 +52,6 @@ function parseMode(o: ScrubFlags): { mode: (cycle: number) => ScrubMode; slots: 
   return { mode: (cycle) => ({ kind: 'sample', slots, cycle }), slots };
 }
 
-/** The newest verified state the scrub itself left in the state directory. */
-async function lastVerified(dirBucket: string, dirPrefix: string, stateDir: string): Promise<{ name: string; state: OpenedState } | undefined> {
-  const local = await listLocalStates(stateDir, dirBucket, dirPrefix);
-  for (const info of local.reverse()) {
-    if (info.file === undefined) continue;
-    const st = await openState(createReadStream(info.file), info.file).catch(() => undefined);
-    if (st === undefined) continue;
-    if (st.header.writer.command === 'scrub') return { name: info.name, state: st };
-    await st.entries[Symbol.asyncIterator]().return?.(undefined);
-  }
-  return undefined;
-}
-
 export function registerScrub(program: Command, deps: () => StorageDeps): void {
   withConnection(program.command('scrub').argument('[bucket[/prefix]]'))
     .description('verify every restic file against the SHA-256 in its name (no repository password needed); on a versioned bucket find, and with --repair restore, the newest good version')
@@ -92,7 +79,7 @@ ${EXIT_HELP}`)
 
       /** `buckets`: the bucket scrubbed (states are uploaded there and repairs made), none for a directory. */
       const run = async (buckets: VersionedBuckets | undefined, where: { bucket: string; prefix: string; dirBucket: string; dirPrefix: string; label: string }, source: ScrubSource): Promise<ScrubOutput> => {
-        const previous = opts.full === true ? undefined : await lastVerified(where.dirBucket, where.dirPrefix, stateDir);
+        const previous = opts.full === true ? undefined : await latestVerifiedState(stateDir, where.dirBucket, where.dirPrefix);
         const prevScrub = previous?.state.header.scrub;
         const cycle = prevScrub !== undefined && prevScrub.slots === slots ? prevScrub.cycle + 1 : 0;
         const report = newReport();

@@ -8,6 +8,8 @@ import { registerDelete } from './delete.js';
 import { registerInfo } from './info.js';
 import { registerList } from './list.js';
 import { registerPolicy } from './policy.js';
+import { registerDropVersions } from './drop-versions.js';
+import { registerExtendRetention } from './extend-retention.js';
 
 export function registerStorage(program: Command, deps: () => StorageDeps): void {
   const storage = program
@@ -23,4 +25,6 @@ ${EXIT_HELP}`);
   registerInfo(storage, deps);
   registerDelete(storage, deps);
   registerPolicy(storage, deps);
+  registerDropVersions(storage, deps);
+  registerExtendRetention(storage, deps);
 }
