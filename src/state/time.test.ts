@@ -32,6 +32,9 @@ describe('parseTime', () => {
     assert.equal(looksLikeTime('2h'), true);
     assert.equal(looksLikeTime('2026-05-01T12:00:00Z'), true);
     assert.equal(looksLikeTime('20260501T120000.000Z-0123abcd'), false);
-    assert.equal(looksLikeTime('2026-05-01'), false);
+    // A date without a zone is meant as a time: it gets parseTime's refusal, not a state lookup.
+    assert.equal(looksLikeTime('2026-05-01'), true);
+    assert.throws(() => parseTime('2026-05-01'), TimeError);
+    assert.equal(looksLikeTime('latest'), false);
   });
 });
