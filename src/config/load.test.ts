@@ -66,3 +66,10 @@ test('s3 profiles: keys together, a credentials file or inline keys, defaultProf
   bad('s3:\n  defaultProfile: a\n', /s3\.profiles is empty/);
   assert.throws(() => parseConfig('s3:\n  profiles:\n    a: { accessKeyId: AK, secretAccessKey: SECRETVALUE, bogus: 1 }\n', 'f'), (e: unknown) => !(e as Error).message.includes('SECRETVALUE'));
 });
+
+test('a user\'s root or allowed path cannot be the whole store (a --private-repos bypass); the error names the user', () => {
+  for (const rule of ['root: ""', 'root: "/"', 'repos: ["/"]', 'repos: [alice, ""]', 'root: acme\n      repos: ["/"]']) {
+    assert.throws(() => parseConfig(`serve:\n  users:\n    mallory:\n      ${rule}\n`, 'f.yaml'), (e: unknown) => e instanceof ConfigError && /serve\.users\.mallory\.(root|repos\.\d): user "mallory": "" or "\/" is the whole store/.test(e.message), rule);
+  }
+  assert.deepEqual(parseConfig('serve:\n  users:\n    web1:\n      root: customers/acme\n      repos: [etc]\n', 'f').serve.users.web1, { root: ['customers', 'acme'], repos: [['etc']] });
+});
