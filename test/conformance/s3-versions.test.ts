@@ -55,6 +55,11 @@ runVersionedBucketsConformance('s3 (Ceph RGW)', async () => {
     plainListing,
     cleanup: async () => {
       client.destroy();
+      // Thousands of versions: delete them in parallel batches first (deleteBucket goes one by one).
+      const all = await plainListing('').catch(() => []);
+      const batches: VersionRecord[][] = [];
+      for (let i = 0; i < all.length; i += 1000) batches.push(all.slice(i, i + 1000));
+      await Promise.all(batches.map((b) => writer.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: b.map((v) => ({ Key: v.key, VersionId: v.versionId })), Quiet: true } })).catch(() => undefined)));
       writer.destroy();
       await deleteBucket(env, bucket);
       await deleteBucket(env, unversionedBucket);

@@ -6,7 +6,7 @@
 // give a plain, sequential listing (S3: ListObjectVersions without Delimiter), that is compared too.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { isBackendError } from '../../src/backend/errors.js';
 import type { VersionedBuckets, VersionRecord } from '../../src/s3/bucket.js';
@@ -320,7 +320,6 @@ export function runVersionedBucketsConformance(name: string, open: () => Promise
       note('pn/state.jsonl.gz', md5(body));
       const other = randomBytes(100);
       await assert.rejects(b.putNew(bucket, 'pn/state.jsonl.gz', other, other.length), (err: unknown) => isBackendError(err, 'ALREADY_EXISTS'));
-      const { Readable } = await import('node:stream');
       const streamed = randomBytes(5000);
       await b.putNew(bucket, 'pn/streamed', () => Readable.from([streamed.subarray(0, 1000), streamed.subarray(1000)]), streamed.length);
       note('pn/streamed', md5(streamed));
@@ -329,6 +328,11 @@ export function runVersionedBucketsConformance(name: string, open: () => Promise
       assert.equal(l.length, 2, 'a refused putNew adds no version');
       const top = l.find((r) => r.key === 'pn/state.jsonl.gz') as VersionRecord;
       assert.deepEqual(await readAll(await b.read({ bucket, key: top.key, versionId: top.versionId })), body);
+    });
+
+    test('the whole bucket (prefix \'\') lists as everything written, nothing twice', async () => {
+      // Before the paging cases fill the bucket, so that listing it one directory at a time stays quick.
+      await checkListing('', () => true);
     });
 
     test('paging: a key with more than 1000 versions', async () => {
@@ -352,13 +356,13 @@ export function runVersionedBucketsConformance(name: string, open: () => Promise
     });
 
     test('paging: a directory with more than 1000 sub-directories', async () => {
+      // Each sub-directory holds only a delete marker (quicker to make than objects, and a case of its own).
       const keys = Array.from({ length: 1010 }, (_, i) => `wide/d${String(i).padStart(4, '0')}/x`);
-      await pool(keys, 16, async (k) => {
-        await write(k, k);
-      });
+      await removeMany(keys);
+      await writeInOrder('wide/d0007/y', ['an object among the markers']);
       await writeInOrder('wide/d0500', ['a key beside its own directory']);
       const l = await checkListing('wide/', () => true, false);
-      assert.equal(new Set(l.map((r) => r.key)).size, 1011);
+      assert.equal(new Set(l.map((r) => r.key)).size, 1012);
     });
 
     test('paging: a repository prefix with 2000+ objects across restic shards', async () => {
@@ -382,10 +386,6 @@ export function runVersionedBucketsConformance(name: string, open: () => Promise
       await removeMany(data.filter((_, i) => i % 40 === 20));
       const l = await checkListing('repo/', () => true);
       assert.ok(new Set(l.map((r) => r.key)).size >= 2000);
-    });
-
-    test('the whole bucket lists as everything written, nothing twice', async () => {
-      await checkListing('', (k) => k !== 'many/k', false);
     });
   });
 }
