@@ -1,6 +1,6 @@
 // The in-memory twin of a versioned S3 account, for unit tests of everything that reads or writes
-// versions (state, restore, serve --as-of). Same contract as S3Buckets (bucket.ts); `pageSize`
-// mimics S3's paging so callers see the same streaming behaviour.
+// versions (state, restore, scrub, drop-versions, serve --as-of). Same contract as S3Buckets
+// (bucket.ts), checked by the same conformance suite (test/conformance/versioned-buckets.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BackendError } from '../backend/errors.js';

@@ -15,7 +15,12 @@ export function parseTime(text: string, now: number = Date.now()): number {
   if (age !== null) return now - Number(age[1]) * UNIT_MS[age[2] as keyof typeof UNIT_MS];
   if (RFC3339.test(text)) {
     const t = Date.parse(text.replace(' ', 'T'));
-    if (!Number.isNaN(t)) return t;
+    // Date.parse rolls 2026-02-30 over into March: the calendar date must survive the round trip.
+    const [y, mo, d] = text.slice(0, 10).split('-').map(Number);
+    const offset = /([+-])(\d{2}):(\d{2})$/.exec(text);
+    const localMs = offset === null ? t : t + (offset[1] === '+' ? 1 : -1) * (Number(offset[2]) * 60 + Number(offset[3])) * 60_000;
+    const local = new Date(localMs);
+    if (!Number.isNaN(t) && local.getUTCFullYear() === y && local.getUTCMonth() + 1 === mo && local.getUTCDate() === d) return t;
   }
   throw new TimeError(`"${text}" is not a time: give RFC 3339 with a zone (2026-05-01T12:00:00Z, 2026-05-01T14:00:00+02:00) or an age (90m, 2h, 3d, 1w)`);
 }
