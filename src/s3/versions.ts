@@ -98,18 +98,44 @@ export function listS3Versions(client: S3Client, bucket: string, prefix: string,
     }
   }
 
+  let ahead = 0;
+  const maxAhead = 2 * concurrency;
+
   /** The records under `dir`, in batches; sub-directories are started `concurrency` ahead. */
   async function* walk(dir: string): AsyncGenerator<VersionRecord[]> {
     for await (const items of prefetched(pages(dir), 1)) {
       const subdirs = items.filter((it): it is { dir: string } => 'dir' in it).map((it) => it.dir);
       const started = new Map<string, AsyncGenerator<VersionRecord[]>>();
       let next = 0;
+      // Listings started ahead are capped for the whole walk (each holds a page or two), so nested
+      // levels do not multiply: memory stays bounded however deep the tree. The one the reader
+      // needs next is always started.
       const startUpTo = (n: number): void => {
         for (; next < Math.min(n, subdirs.length); next++) {
+          if (next > seenNow && ahead >= maxAhead) return;
           const d = subdirs[next] as string;
-          started.set(d, prefetched(walk(d), 2));
+          ahead += 1;
+          let counted = true;
+          const release = (): void => {
+            if (counted) ahead -= 1;
+            counted = false;
+          };
+          const g = prefetched(walk(d), 2);
+          started.set(d, (async function* () {
+            try {
+              yield* g;
+            } finally {
+              release();
+            }
+          })());
+          startedRelease.set(d, () => {
+            release();
+            void g.return(undefined);
+          });
         }
       };
+      const startedRelease = new Map<string, () => void>();
+      let seenNow = 0;
       try {
         let batch: VersionRecord[] = [];
         let seen = 0;
@@ -120,15 +146,18 @@ export function listS3Versions(client: S3Client, bucket: string, prefix: string,
           }
           if (batch.length > 0) yield batch;
           batch = [];
+          seenNow = seen;
           startUpTo(seen + concurrency);
           const sub = started.get(it.dir) as AsyncGenerator<VersionRecord[]>;
           started.delete(it.dir);
+          startedRelease.delete(it.dir); // read to the end below: its own finally releases it
           seen += 1;
           yield* sub;
         }
         if (batch.length > 0) yield batch;
       } finally {
         for (const g of started.values()) await g.return(undefined);
+        for (const r of startedRelease.values()) r();
       }
     }
   }
