@@ -3,9 +3,13 @@
 // when each version was hashed) written as it goes. The next scrub merge-joins the current listing
 // with the last verified state and reads only versions it has not verified (a version's bytes never
 // change). For a bad file on a versioned bucket, older versions are hashed newest-first to name the
-// newest good one, which --repair copies back on top (through versions/apply.ts).
+// newest good one, which --repair copies back on top (through versions/apply.ts). With the
+// repository password, the index and snapshot files it hashes are also decrypted and parsed: one that
+// hashes to its name but is not restic's (junk, which makes restic fail) is hidden by --repair, like
+// a junk key file.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { junkProblem, openMasterKey, type MasterKey } from '../restic/crypto.js';
 import type { VersionRecord } from '../s3/bucket.js';
 import { compareKeys, isLockKey, isRwmKey, parseResticKey } from '../s3/names.js';
 import type { StateEntry } from '../state/format.js';
@@ -33,6 +37,12 @@ export interface ScrubOptions {
   readonly signal?: AbortSignal;
   readonly now?: () => number;
   readonly onProgress?: (r: ScrubReport) => void;
+  /**
+   * With the repository password: the master key of the repository at `repo` (relative to the
+   * prefix: '' or ending in '/'), or undefined when it cannot be opened (its index and snapshot
+   * files are then only hashed). Called once per file: it MUST cache, and MUST NOT reject.
+   */
+  readonly opener?: ((repo: string) => Promise<MasterKey | undefined>) | undefined;
 }
 
 export interface ScrubReport {
@@ -60,14 +70,17 @@ export function slotOf(key: string, slots: number): number {
   return parseInt(createHash('sha256').update(key).digest('hex').slice(0, 8), 16) % slots;
 }
 
+/** Index and snapshot files bigger than this are not opened (restic keeps index files below 8 MiB). */
+export const MAX_UNPACKED_FILE = 64 * 1024 * 1024;
+
 interface Hashed {
   readonly sha256: string;
   readonly bytes: number;
-  /** The first MAX_KEY_FILE bytes, when asked for. */
-  readonly head?: Buffer;
+  /** At least the first `keep` bytes (all of them when `bytes` <= `keep`). */
+  readonly head: Buffer;
 }
 
-async function hashOf(stream: Readable, keepHead: boolean): Promise<Hashed> {
+async function hashOf(stream: Readable, keep: number): Promise<Hashed> {
   const h = createHash('sha256');
   let bytes = 0;
   const head: Buffer[] = [];
@@ -76,12 +89,12 @@ async function hashOf(stream: Readable, keepHead: boolean): Promise<Hashed> {
     const b = c as Buffer;
     h.update(b);
     bytes += b.length;
-    if (keepHead && headBytes < MAX_KEY_FILE) {
+    if (headBytes < keep) {
       head.push(b);
       headBytes += b.length;
     }
   }
-  return { sha256: h.digest('hex'), bytes, ...(keepHead ? { head: Buffer.concat(head) } : {}) };
+  return { sha256: h.digest('hex'), bytes, head: Buffer.concat(head) };
 }
 
 const entryOf = (r: VersionRecord, verified?: number): StateEntry => ({
@@ -138,14 +151,24 @@ export async function* scrub(o: ScrubOptions, report: ScrubReport): AsyncGenerat
       return { entry: entryOf(top, before.verified), findings, counted: 'carried', bytes: 0 };
     }
     if (o.mode.kind === 'sample' && slotOf(top.key, o.mode.slots) !== o.mode.cycle % o.mode.slots) return { entry: entryOf(top), findings, counted: 'notSampled', bytes: 0 };
+    const unpacked = o.opener !== undefined && (name.kind === 'index' || name.kind === 'snapshots');
     let h: Hashed;
     try {
-      h = await hashOf(await o.source.read(top, o.signal), name.kind === 'keys');
+      h = await hashOf(await o.source.read(top, o.signal), name.kind === 'keys' ? MAX_KEY_FILE : unpacked ? MAX_UNPACKED_FILE : 0);
     } catch (err) {
       return { entry: entryOf(top), findings: [...findings, finding('unreadable', top, { message: `could not be read: ${(err as Error).message}` })], counted: 'none', bytes: 0 };
     }
     if (h.sha256 === id && h.bytes > 0) {
-      const junk = name.kind === 'keys' ? (h.bytes > MAX_KEY_FILE ? 'larger than any restic key file' : keyFileProblem(h.head ?? Buffer.alloc(0))) : undefined;
+      let junk: string | undefined;
+      if (name.kind === 'keys') junk = h.bytes > MAX_KEY_FILE ? 'larger than any restic key file' : keyFileProblem(h.head);
+      else if (unpacked && o.opener !== undefined) {
+        // Not marked verified: the next scrub with the password tries again.
+        if (h.bytes > MAX_UNPACKED_FILE) return { entry: entryOf(top), findings: [...findings, finding('unreadable', top, { message: `larger than ${MAX_UNPACKED_FILE / 1024 / 1024} MiB: not opened with the password` })], counted: 'hashed', bytes: h.bytes };
+        const key = await o.opener(name.repo);
+        // Not verified either: a scrub with the right password must still open it.
+        if (key === undefined) return { entry: entryOf(top), findings, counted: 'hashed', bytes: h.bytes };
+        junk = junkProblem(name.kind, key, h.head);
+      }
       if (junk !== undefined) {
         return { entry: entryOf(top), findings: [...findings, finding('junk', top, { message: `${FINDING_CODES.junk}: ${junk}` })], repair: { kind: 'hide', target: top.key }, counted: 'hashed', bytes: h.bytes };
       }
@@ -157,7 +180,7 @@ export async function* scrub(o: ScrubOptions, report: ScrubReport): AsyncGenerat
     for (const v of group.slice(1)) {
       if (v.deleteMarker || v.size === 0) continue;
       try {
-        const older = await hashOf(await o.source.read(v, o.signal), false);
+        const older = await hashOf(await o.source.read(v, o.signal), 0);
         bytes += older.bytes;
         if (older.sha256 === id) {
           good = v;
@@ -195,4 +218,55 @@ export async function* scrub(o: ScrubOptions, report: ScrubReport): AsyncGenerat
     if (r.entry !== undefined) yield r.entry;
   }
   if (prevIt !== undefined && prev?.done !== true) await prevIt.return?.();
+}
+
+/** Whether the password opened a repository's master key, and why not. */
+export interface KeyOpening {
+  /** Relative to the scrubbed prefix: '' or ending in '/'. */
+  readonly repo: string;
+  readonly opened: boolean;
+  readonly reason?: string;
+}
+
+const KEY_NAME = /^[0-9a-f]{64}$/;
+
+/** The current files of a repository's keys/ (listed by `keys`), each at most MAX_KEY_FILE bytes; larger ones are not key files. */
+async function keyFilesOf(keys: ScrubSource, signal?: AbortSignal): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for await (const group of keys.groups()) {
+    const top = group[0];
+    if (top === undefined || top.deleteMarker || top.size > MAX_KEY_FILE || !KEY_NAME.test(top.key.slice(keys.prefix.length))) continue;
+    const h = await hashOf(await keys.read(top, signal), MAX_KEY_FILE + 1);
+    if (h.bytes <= MAX_KEY_FILE) out.push(h.head);
+  }
+  return out;
+}
+
+/**
+ * An opener for ScrubOptions: each repository's master key, opened once with the password from the
+ * current files of its keys/ (`keysOf(repo)` lists them: the same kind of source as the scrub's,
+ * narrowed to that directory). `openings()` says, per repository asked for, whether it opened.
+ */
+export function createKeyOpener(keysOf: (repo: string) => ScrubSource, password: string, signal?: AbortSignal): { opener: (repo: string) => Promise<MasterKey | undefined>; openings: () => KeyOpening[] } {
+  const keys = new Map<string, Promise<MasterKey | undefined>>();
+  const openings = new Map<string, KeyOpening>();
+  const open = async (repo: string): Promise<MasterKey | undefined> => {
+    try {
+      const key = await openMasterKey(await keyFilesOf(keysOf(repo), signal), password);
+      openings.set(repo, { repo, opened: true });
+      return key;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      openings.set(repo, { repo, opened: false, reason: e.code === 'ENOENT' ? 'no keys/ directory' : e.message });
+      return undefined;
+    }
+  };
+  return {
+    opener: (repo) => {
+      let k = keys.get(repo);
+      if (k === undefined) keys.set(repo, (k = open(repo)));
+      return k;
+    },
+    openings: () => [...openings.values()].sort((a, b) => compareKeys(a.repo, b.repo)),
+  };
 }

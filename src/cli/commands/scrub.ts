@@ -1,16 +1,18 @@
-// `rwm scrub BUCKET[/PREFIX] | --path DIR [--repair] [--full | --sample PERCENT]`: verify every file
-// restic names by its SHA-256, without the repository password; on a versioned bucket name (and with
-// --repair put back) the newest good version. Incremental by default: the verified state of the last
-// scrub (kept in the trusted host's state directory, never taken from the bucket, where the backup
-// user could write one) says which versions need no reading.
+// `rwm scrub BUCKET[/PREFIX] | --path DIR [--repair] [--full | --sample PERCENT] [--password-file FILE]`:
+// verify every file restic names by its SHA-256, without the repository password; on a versioned
+// bucket name (and with --repair put back) the newest good version. Incremental by default: the
+// verified state of the last scrub (kept in the trusted host's state directory, never taken from the
+// bucket, where the backup user could write one) says which versions need no reading. With the
+// password, index and snapshot files are also decrypted, and junk among them hidden by --repair.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { S3Buckets } from '../../s3/s3-buckets.js';
 import { FAILING, type Finding } from '../../scrub/findings.js';
-import { newReport, scrub, type ScrubMode, type ScrubReport, type ScrubSource } from '../../scrub/scrub.js';
+import { looseModeWarning } from '../../config/load.js';
+import { createKeyOpener, newReport, scrub, type KeyOpening, type ScrubMode, type ScrubReport, type ScrubSource } from '../../scrub/scrub.js';
 import { bucketSource, localSource } from '../../scrub/sources.js';
 import { latestVerifiedState, localStateDir, stateKey } from '../../state/catalog.js';
 import { stateName, writeStateFile, type StateHeader } from '../../state/format.js';
@@ -29,6 +31,7 @@ interface ScrubFlags extends ConnectionOptions {
   stateDir?: string;
   concurrency: string;
   json?: boolean;
+  passwordFile?: string;
 }
 
 export interface ScrubOutput {
@@ -38,7 +41,27 @@ export interface ScrubOutput {
   readonly previous: string | null;
   readonly report: Omit<ScrubReport, 'repairs'>;
   readonly repaired: number;
+  /** With --password-file: each repository whose index or snapshot files were to be opened, and whether the password opened its key. */
+  readonly keys?: KeyOpening[];
   readonly ok: boolean;
+}
+
+/** The password as restic reads RESTIC_PASSWORD_FILE (surrounding white space trimmed); a loose file mode is warned about. */
+async function readPasswordFile(file: string, warn: (w: string) => void): Promise<string> {
+  let text: string;
+  try {
+    const st = await stat(file);
+    if (!st.isFile()) throw new UserError(`password file ${file} is not a regular file`);
+    const w = looseModeWarning('password file', file, st.mode);
+    if (w !== undefined) warn(w);
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`cannot read password file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.USAGE, { cause: err });
+  }
+  const password = text.trim();
+  if (password === '') throw new UserError(`password file ${file} is empty`);
+  return password;
 }
 
 function parseMode(o: ScrubFlags): { mode: (cycle: number) => ScrubMode; slots: number } {
@@ -62,9 +85,13 @@ export function registerScrub(program: Command, deps: () => StorageDeps): void {
     .option('--state-dir <dir>', 'where verified states are kept (default: RWM_STATE_DIR, /var/lib/rwm for root, else ~/.local/state/rwm)')
     .option('--concurrency <n>', 'files read at once', '8')
     .option('--json', 'print the report as JSON')
+    .option('--password-file <file>', 'the repository password (the file RESTIC_PASSWORD_FILE names): also decrypt every index/ and snapshots/ file read, and report those restic cannot use as junk (--repair hides them)')
     .addHelpText('after', `
 Findings: corrupt, empty, misplaced, foreign, junk, unreadable (exit 1); deleted (reported only:
 a delete marker on top is a prune's doing, and rwm restore undoes it).
+With --password-file, only files this run reads are decrypted (add --full the first time, so that
+files an earlier scrub verified are opened too); a repository whose key the password does not open
+makes the scrub fail (exit 1). One password per run: scrub a tree of repositories one by one.
 ${EXIT_HELP}`)
     .action(async (arg: string | undefined, opts: ScrubFlags, cmd: Command) => {
       const d = deps();
@@ -73,12 +100,18 @@ ${EXIT_HELP}`)
       const concurrency = Number(opts.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UserError(`--concurrency must be a whole number from 1 to 256, not "${opts.concurrency}"`);
       const { mode, slots } = parseMode(opts);
+      // Read once, here; it goes nowhere but the key derivation.
+      const password = opts.passwordFile === undefined ? undefined : await readPasswordFile(opts.passwordFile, (w) => d.stderr.write(`rwm: warning: ${w}\n`));
       const stateDir = stateDirOf(opts.stateDir, d.env);
       const json = opts.json === true;
       const bar = progressBar(d, 'scrubbing files', json);
 
-      /** `buckets`: the bucket scrubbed (states are uploaded there and repairs made), none for a directory. */
-      const run = async (buckets: VersionedBuckets | undefined, where: { bucket: string; prefix: string; dirBucket: string; dirPrefix: string; label: string }, source: ScrubSource): Promise<ScrubOutput> => {
+      /**
+       * `buckets`: the bucket scrubbed (states are uploaded there and repairs made), none for a directory;
+       * `keysOf`: a source listing one repository's keys/ (relative to the scrubbed prefix).
+       */
+      const run = async (buckets: VersionedBuckets | undefined, where: { bucket: string; prefix: string; dirBucket: string; dirPrefix: string; label: string }, source: ScrubSource, keysOf: (repo: string) => ScrubSource): Promise<ScrubOutput> => {
+        const keys = password === undefined ? undefined : createKeyOpener(keysOf, password);
         const previous = opts.full === true ? undefined : await latestVerifiedState(stateDir, where.dirBucket, where.dirPrefix);
         const prevScrub = previous?.state.header.scrub;
         const cycle = prevScrub !== undefined && prevScrub.slots === slots ? prevScrub.cycle + 1 : 0;
@@ -88,7 +121,7 @@ ${EXIT_HELP}`)
         const created = new Date();
         const name = stateName(created, randomBytes(8).toString('hex'));
         const base: Omit<StateHeader, 'format' | 'version' | 'objects' | 'deleteMarkers' | 'bytes'> = { bucket: where.bucket, prefix: where.prefix, created: created.toISOString(), writer: writerOf('scrub'), scrub: { cycle, slots } };
-        const entries = scrub({ source, previous: previous?.state.entries, mode: mode(cycle), concurrency, onProgress: (r) => bar.tick(r.keys, r.keys) }, report);
+        const entries = scrub({ source, previous: previous?.state.entries, mode: mode(cycle), concurrency, onProgress: (r) => bar.tick(r.keys, r.keys), opener: keys?.opener }, report);
         const written = await writeStateFile(join(dir, `${name}.jsonl.gz`), base, entries).finally(() => bar.stop());
         if (buckets !== undefined) await buckets.putNew(where.bucket, stateKey(where.prefix, name), () => createReadStream(written.file), written.size);
         let repaired = 0;
@@ -117,14 +150,16 @@ ${EXIT_HELP}`)
           });
         }
         const { repairs: _r, ...rest } = report;
-        return { target: where.label, mode: mode(cycle).kind, state: name, previous: previous?.name ?? null, report: rest, repaired, ok: !report.findings.some((f) => FAILING.has(f.code)) };
+        const openings = keys?.openings();
+        const ok = !report.findings.some((f) => FAILING.has(f.code)) && openings?.every((k) => k.opened) !== false;
+        return { target: where.label, mode: mode(cycle).kind, state: name, previous: previous?.name ?? null, report: rest, repaired, ...(openings !== undefined ? { keys: openings } : {}), ok };
       };
 
       let out: ScrubOutput;
       if (opts.path !== undefined) {
         const root = resolve(opts.path);
         const source = localSource(root);
-        out = await run(undefined, { bucket: '', prefix: root, dirBucket: '_local', dirPrefix: createHash('sha256').update(root).digest('hex').slice(0, 16), label: root }, source).catch((err: unknown) => {
+        out = await run(undefined, { bucket: '', prefix: root, dirBucket: '_local', dirPrefix: createHash('sha256').update(root).digest('hex').slice(0, 16), label: root }, source, (repo) => localSource(join(root, repo, 'keys'))).catch((err: unknown) => {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`--path ${opts.path}: no such directory`, EXIT.FAILURE, { cause: err });
           throw err;
         });
@@ -133,7 +168,7 @@ ${EXIT_HELP}`)
         out = await withStorage(opts, cmd, d, async (s) => {
           const buckets = new S3Buckets(s.client);
           if (opts.repair === true && (await buckets.versioning(t.bucket)) === 'Unversioned') throw new UserError(`bucket ${t.bucket} has no versioning: there are no older versions to repair from`, EXIT.FAILURE);
-          return run(buckets, { bucket: t.bucket, prefix: t.prefix, dirBucket: t.bucket, dirPrefix: t.prefix, label: describeTarget(t) }, bucketSource(buckets, t.bucket, t.kp));
+          return run(buckets, { bucket: t.bucket, prefix: t.prefix, dirBucket: t.bucket, dirPrefix: t.prefix, label: describeTarget(t) }, bucketSource(buckets, t.bucket, t.kp), (repo) => bucketSource(buckets, t.bucket, `${t.kp}${repo}keys/`));
         });
       }
       if (json) writeJson(d, out);
@@ -144,8 +179,9 @@ ${EXIT_HELP}`)
 
 function formatScrub(o: ScrubOutput, repair: boolean): string {
   const r = o.report;
+  const unopened = (o.keys ?? []).filter((k) => !k.opened);
   const lines = [
-    `${o.target}: ${o.ok ? 'ok' : `${r.findings.filter((f) => FAILING.has(f.code)).length} problem(s)`} (${o.mode}${o.previous !== null ? `, after ${o.previous}` : ''})`,
+    `${o.target}: ${o.ok ? 'ok' : `${r.findings.filter((f) => FAILING.has(f.code)).length + unopened.length} problem(s)`} (${o.mode}${o.previous !== null ? `, after ${o.previous}` : ''})`,
     `  ${r.keys} files: ${r.hashed} hashed (${formatBytes(r.hashedBytes)}), ${r.carried} verified earlier, ${r.notSampled} not in this sample, ${r.notHashable} config/locks`,
   ];
   const deleted = r.findings.filter((f) => f.code === 'deleted').length;
@@ -155,6 +191,7 @@ function formatScrub(o: ScrubOutput, repair: boolean): string {
     const fix = f.goodVersion !== undefined ? (f.repair === 'restored' ? `; restored version ${f.goodVersion}` : `; good version ${f.goodVersion}${repair ? '' : ' (--repair puts it back)'}`) : f.repair !== undefined ? `; ${f.repair}` : f.code === 'junk' && !repair ? ' (--repair hides it)' : '';
     lines.push(`  [${f.code}] ${f.key}: ${f.message}${fix}`);
   }
+  for (const k of unopened) lines.push(`  [password] ${k.repo === '' ? 'the repository' : `repository ${k.repo}`}: ${k.reason ?? 'not opened'}; its index and snapshot files were not decrypted`);
   if (o.state !== null) lines.push(`  verified state: ${o.state}`);
   return `${lines.join('\n')}\n`;
 }
