@@ -19,7 +19,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,9 +38,11 @@ import { cleanUpOnSignals, onCleanup, runCleanups, wasInterrupted } from './lib/
 import { seededBytes } from './lib/data.js';
 import { childEnv, execFileAsync, readProcStats } from './lib/proc.js';
 import { adminClient, createBucket, REGION, startRgw, warmUp, type Rgw } from './lib/rgw.js';
-import { createLog, fmt, gitState, median, ratio, renderTable, ROOT, versionOf, writeResults } from './lib/report.js';
+import { createLog, fmt, gitState, median, OUT_DIR, ratio, renderTable, ROOT, versionOf, writeResults } from './lib/report.js';
 
 const log = createLog('bench-state');
+/** Set when the run finished: only then are the filled source buckets deleted (without --keep). */
+let succeeded = false;
 cleanUpOnSignals('the benchmark (deleting its buckets)');
 
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -207,7 +209,7 @@ function rwmEnv(rgw: Rgw): NodeJS.ProcessEnv {
 
 /** The built CLI, started by node itself (no npx, no shell), with the admin's keys in its environment. */
 async function rwm(ctx: Ctx, what: string, args: readonly string[], nodeArgs: readonly string[] = []): Promise<Measured> {
-  return measured(ctx, what, process.execPath, [...ctx.cfg.rwmNodeArgs, ...nodeArgs, CLI, ...args, '--endpoint', ctx.rgw.endpoint], rwmEnv(ctx.rgw));
+  return measured(ctx, what, process.execPath, [...ctx.cfg.rwmNodeArgs, ...nodeArgs, ctx.cli, ...args, '--endpoint', ctx.rgw.endpoint], rwmEnv(ctx.rgw));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -336,10 +338,10 @@ async function ensureSource(ctx: Ctx, n: number): Promise<Source> {
   const bucket = `rwm-bench-state-${n}`;
   const keys = layoutKeys(n);
   const registerCleanup = (): void => {
-    onCleanup(`${ctx.cfg.keep ? 'reset' : 'delete'} bucket ${bucket}`, async () => {
-      if (ctx.cfg.keep) {
+    onCleanup(`reset or delete bucket ${bucket}`, async () => {
+      if (ctx.cfg.keep || !succeeded) {
         const n = await resetSource(ctx, bucket);
-        log(`kept ${bucket} for the next run (--keep)${n > 0 ? `; deleted the ${n} versions this run added` : ''}`);
+        log(`kept ${bucket} for the next run (${ctx.cfg.keep ? '--keep' : 'this run did not finish; the next one reuses it and deletes it at its end'})${n > 0 ? `; deleted the ${n} versions this run added` : ''}`);
       } else {
         log(`deleting bucket ${bucket}`);
         await purgeBucket(ctx.s3, bucket);
@@ -428,6 +430,8 @@ const describeCheck = (c: Check): string => (c.ok ? 'every key holds the version
 
 interface Ctx {
   readonly cfg: BenchConfig;
+  /** main.js in this run's copy of dist/. */
+  readonly cli: string;
   readonly work: string;
   readonly clkTck: number;
   readonly rgw: Rgw;
@@ -702,6 +706,16 @@ async function main(): Promise<void> {
   const clkTck = Number((await execFileAsync('getconf', ['CLK_TCK'])).stdout.trim());
   const work = await mkdtemp(join(cfg.tmp, 'rwm-bench-state-'));
   onCleanup('remove the scratch directory', async () => rm(work, { recursive: true, force: true }));
+  // Others may rebuild dist/ while this runs (half-built, it fails to start): run a copy of it. Under
+  // the project, so node still finds node_modules/ and package.json ("type": "module").
+  const distCopy = join(OUT_DIR, `dist-${process.pid}`);
+  await mkdir(OUT_DIR, { recursive: true });
+  onCleanup('remove the copy of dist/', async () => rm(distCopy, { recursive: true, force: true }));
+  await cp(join(ROOT, 'dist'), distCopy, { recursive: true });
+  const built = await execFileAsync(process.execPath, [join(distCopy, 'cli', 'main.js'), '--version'], { env: childEnv() }).catch((err: unknown) => {
+    throw new Error(`the copy of dist/ does not start (rebuilt half-way while it was copied? run again): ${err instanceof Error ? err.message : String(err)}`);
+  });
+  log(`running rwm ${built.stdout.trim()} from a copy of dist/ in ${distCopy}`);
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();
   log(`config ${JSON.stringify(cfg)}; scratch ${work}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
@@ -716,7 +730,7 @@ async function main(): Promise<void> {
     s3.destroy();
     fill.destroy();
   });
-  const ctx: Ctx = { cfg, work, clkTck, rgw, s3, fill, rcloneConfig };
+  const ctx: Ctx = { cfg, cli: join(distCopy, 'cli', 'main.js'), work, clkTck, rgw, s3, fill, rcloneConfig };
   if (own) await warmUp(ctx);
 
   const sources = new Map<number, Source>();
@@ -761,6 +775,7 @@ async function main(): Promise<void> {
   });
   process.stdout.write(`\nraw results: ${file}\n`);
   if (failed) throw new Error('a restore did not give the state of T (see above)');
+  succeeded = true;
 }
 
 try {
