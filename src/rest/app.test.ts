@@ -223,7 +223,7 @@ describe('authentication', () => {
     const htpasswd = await tempHtpasswd({ alice: 'pw' }, 8, { maxConcurrent: 2 });
     const app = await startApp({ htpasswd: htpasswd.h });
     try {
-      const replies = await Promise.all(Array.from({ length: 12 }, (_, i) => app.http2('GET', '/r/config', { headers: { authorization: basic(`mallory${i}`, `pw${i}`) } })));
+      const replies = await Promise.all(Array.from({ length: 12 }, (_, i) => app.http2('GET', '/r/config', { headers: { authorization: basic(`mallory${i}`, `pw${i}`) }, timeoutMs: 10_000 })));
       const statuses = replies.map((r) => r.status);
       assert.ok(statuses.every((s) => s === 401 || s === 503), statuses.join(' '));
       assert.ok(statuses.includes(503), statuses.join(' '));
@@ -291,4 +291,45 @@ describe('lock deletes', () => {
       await htpasswd.remove();
     }
   });
+});
+
+describe('key files', () => {
+  const key = Buffer.from(JSON.stringify({
+    created: '2026-01-02T03:04:05.123456789Z', username: 'root', hostname: 'web1', kdf: 'scrypt', N: 32768, r: 8, p: 7,
+    salt: randomBytes(64).toString('base64'), data: randomBytes(160).toString('base64'),
+  }));
+  const cases: { name: string; body: Buffer; status: number }[] = [
+    { name: 'a restic key file', body: key, status: 200 },
+    { name: 'junk bytes', body: randomBytes(300), status: 400 },
+    { name: 'JSON that is not a key', body: Buffer.from('{"hello":"world"}'), status: 400 },
+    { name: 'a key with another kdf', body: Buffer.from(key.toString().replace('"scrypt"', '"argon2"')), status: 400 },
+    { name: 'an empty body', body: Buffer.alloc(0), status: 400 },
+    { name: 'a body larger than any key file', body: Buffer.from(JSON.stringify({ ...JSON.parse(key.toString()) as object, pad: 'x'.repeat(70_000) })), status: 400 },
+  ];
+  test('a keys/ upload that does not hash to its name is refused as an integrity failure', async () => {
+    const app = await startApp();
+    try {
+      const path = `/r/keys/${sha(key)}`;
+      assert.equal((await app.http1('POST', path, { body: randomBytes(key.length) })).status, 400);
+      assert.ok(app.audits().some((e) => e.reason === 'integrity' && e.path === path));
+    } finally {
+      await app.close();
+    }
+  });
+  for (const c of cases) {
+    test(`an upload to keys/ of ${c.name}: ${c.status}${c.status === 400 ? ', audited, nothing stored' : ''}`, async () => {
+      const app = await startApp();
+      try {
+        const path = `/r/keys/${sha(c.body)}`;
+        assert.equal((await app.http1('POST', '/r/?create=true')).status, 200);
+        assert.equal((await app.http1('POST', path, { body: c.body })).status, c.status);
+        assert.equal((await app.http1('HEAD', path)).status, c.status === 200 ? 200 : 404);
+        if (c.status === 400) assert.ok(app.audits().some((e) => e.reason === 'invalid' && e.method === 'POST' && e.path === path), JSON.stringify(app.audits()));
+        // the same bytes elsewhere are not key files and are stored as usual
+        if (c.body.length > 0) assert.equal((await app.http1('POST', `/r/data/${sha(c.body)}`, { body: c.body })).status, 200);
+      } finally {
+        await app.close();
+      }
+    });
+  }
 });

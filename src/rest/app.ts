@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { Backend, Store } from '../backend/backend.js';
 import { appendOnly } from '../backend/wrap/append-only.js';
+import { onlyKeyFilesInKeys } from '../backend/wrap/key-files.js';
 import { withQuotas, type Quota } from '../backend/wrap/quota.js';
 import { decideAccess, type AccessConfig } from '../auth/access.js';
 import { AuthBusyError, parseBasicAuth, type Htpasswd } from '../auth/htpasswd.js';
@@ -81,7 +82,7 @@ export function createApp(opts: AppOptions): RequestHandler {
   }
 
   function backendFor(storeRepo: readonly string[], user: string | undefined, appendOnlyMode: boolean, quotaRoots: readonly (readonly string[])[]): Backend {
-    let b = opts.store.repo(storeRepo);
+    let b = onlyKeyFilesInKeys(opts.store.repo(storeRepo));
     if (appendOnlyMode) b = appendOnly(b);
     const quotas: Quota[] = [];
     if (opts.storeQuota) quotas.push(opts.storeQuota);

@@ -18,6 +18,14 @@ export async function makeTree(root: string, files: number, maxSize: number): Pr
   return total;
 }
 
+/** A file shaped like a restic key file (rwm serve refuses keys/ uploads that are not); random, so unique. */
+export function randomKeyFile(): Buffer {
+  return Buffer.from(JSON.stringify({
+    created: new Date().toISOString(), username: 'test', hostname: 'test', kdf: 'scrypt', N: 32768, r: 8, p: 7,
+    salt: randomBytes(64).toString('base64'), data: randomBytes(160).toString('base64'),
+  }));
+}
+
 export function sha256hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { auditEvents, removeDir, startServer, tempDir, type RunningServer } from '../helpers/server.js';
 import { treeDigest } from '../helpers/tree.js';
-import { http, sha256hex } from '../helpers/data.js';
+import { http, randomKeyFile, sha256hex } from '../helpers/data.js';
 import { rawRequest, type RawRequest } from '../helpers/raw-http.js';
 
 const TYPES = ['data', 'keys', 'locks', 'snapshots', 'index'] as const;
@@ -43,7 +43,7 @@ describe('hostile client', () => {
     assert.equal((await http('POST', `${server.url}alice/repo/?create=true`, undefined, h)).status, 200);
     assert.equal((await http('POST', `${server.url}alice/repo/config`, cfg, h)).status, 200);
     for (const t of TYPES) {
-      const d = randomBytes(1000);
+      const d = t === 'keys' ? randomKeyFile() : randomBytes(1000);
       files.set(t, { id: sha256hex(d), data: d });
       assert.equal((await http('POST', `${server.url}alice/repo/${t}/${sha256hex(d)}`, d, h)).status, 200);
     }

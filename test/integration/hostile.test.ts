@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { auditEvents, removeDir, startServer, tempDir, type RunningServer } from '../helpers/server.js';
 import { treeDigest } from '../helpers/tree.js';
-import { sha256hex } from '../helpers/data.js';
+import { randomKeyFile, sha256hex } from '../helpers/data.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -184,7 +184,8 @@ async function populate(server: RunningServer, name: string, headers: Record<str
   await ok('POST', `/${name}/?create=true`);
   const config = randomBytes(155);
   await ok('POST', `/${name}/config`, config);
-  const files = { data: make(4096), keys: make(450), locks: make(180), snapshots: make(300), index: make(900) };
+  const key = randomKeyFile();
+  const files = { data: make(4096), keys: { id: sha256hex(key), bytes: key }, locks: make(180), snapshots: make(300), index: make(900) };
   for (const t of TYPES) await ok('POST', `/${name}/${t}/${files[t].id}`, files[t].bytes);
   const lock2 = make(181);
   await ok('POST', `/${name}/locks/${lock2.id}`, lock2.bytes);

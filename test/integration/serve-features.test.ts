@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { CLI, removeDir, startServer, tempDir } from '../helpers/server.js';
-import { http, sha256hex } from '../helpers/data.js';
+import { http, randomKeyFile, sha256hex } from '../helpers/data.js';
 import { resticOk, restic } from '../helpers/restic.js';
 
 const basic = (u: string, p: string): Record<string, string> => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
@@ -45,7 +45,7 @@ describe('serve features', () => {
     await writeHtpasswd(join(data, '.htpasswd'), { alice: 'a', metrics: 'm' });
     const server = await startServer(data, ['--prometheus', '--private-repos']);
     assert.equal((await http('POST', `${server.url}alice/r/?create=true`, undefined, basic('alice', 'a'))).status, 200);
-    const b = randomBytes(100);
+    const b = randomKeyFile();
     assert.equal((await http('POST', `${server.url}alice/r/keys/${sha256hex(b)}`, b, basic('alice', 'a'))).status, 200);
     assert.equal((await http('DELETE', `${server.url}alice/r/keys/${sha256hex(b)}`, undefined, basic('alice', 'a'))).status, 403);
     assert.equal((await http('GET', `${server.url}metrics`)).status, 401);
@@ -55,7 +55,7 @@ describe('serve features', () => {
     const text = m.body.toString();
     assert.match(text, /rwm_requests_total\{method="POST",type="keys",status="200"\} 1/);
     assert.match(text, /rwm_refusals_total\{reason="delete-refused",type="keys"\} 1/);
-    assert.match(text, /rwm_received_bytes_total\{type="keys"\} 100/);
+    assert.match(text, new RegExp(`rwm_received_bytes_total\\{type="keys"\\} ${b.length}\n`));
     await server.stop();
     const open = await startServer(data, ['--prometheus', '--prometheus-no-auth']);
     assert.equal((await http('GET', `${open.url}metrics`)).status, 200);
