@@ -24,6 +24,8 @@ export interface ScrubSource {
   /** Every key's records, newest (current) first, keys in S3's order. */
   groups(): AsyncIterable<VersionRecord[]>;
   read(rec: VersionRecord, signal?: AbortSignal): Promise<Readable>;
+  /** True for a record that is no restic file whatever its name (a symlink or other non-regular file in a directory). */
+  isForeign?(rec: VersionRecord): boolean;
 }
 
 export type ScrubMode = { readonly kind: 'incremental' } | { readonly kind: 'full' } | { readonly kind: 'sample'; readonly slots: number; readonly cycle: number };
@@ -135,6 +137,7 @@ export async function* scrub(o: ScrubOptions, report: ScrubReport): AsyncGenerat
   async function one(group: VersionRecord[], before: StateEntry | undefined): Promise<KeyResult> {
     const top = group[0] as VersionRecord;
     const rel = top.key.slice(kp.length);
+    if (o.source.isForeign?.(top) === true) return { entry: entryOf(top), findings: [finding('foreign', top)], counted: 'none', bytes: 0 };
     // Locks come and go with every restic run; a deleted one is normal.
     if (isLockKey(rel)) return { entry: entryOf(top), findings: [], counted: top.deleteMarker ? 'none' : 'notHashable', bytes: 0 };
     if (top.deleteMarker) return { entry: entryOf(top), findings: [finding('deleted', top)], counted: 'none', bytes: 0 };

@@ -18,6 +18,8 @@ export function bucketSource(buckets: VersionedBuckets, bucket: string, prefix: 
   };
 }
 
+const NOT_A_FILE = 'not-a-file';
+
 /** Files that belong to rwm serve or restic's machinery, not to a repository: never reported. */
 const IGNORED = new Set(['.htpasswd', 'public_key', 'private_key', '.rwm-tmp', '.rwm']);
 
@@ -40,7 +42,7 @@ async function* walk(root: string, rel: string): AsyncGenerator<VersionRecord> {
     // A symlink is not a restic file (and is never followed): it is reported as foreign.
     yield {
       key: path,
-      versionId: st.isFile() ? `${st.size}-${Math.round(st.mtimeMs)}-${st.ino}` : 'not-a-file',
+      versionId: st.isFile() ? `${st.size}-${Math.round(st.mtimeMs)}-${st.ino}` : NOT_A_FILE,
       deleteMarker: false,
       isLatest: true,
       size: st.isFile() ? st.size : 0,
@@ -56,8 +58,10 @@ export function localSource(root: string): ScrubSource {
     prefix: '',
     groups: () => groupBy(walk(root, ''), (r) => r.key),
     read: async (rec): Promise<Readable> => {
-      if (rec.versionId === 'not-a-file') throw new Error('not a regular file');
+      if (rec.versionId === NOT_A_FILE) throw new Error('not a regular file');
       return createReadStream(join(root, rec.key), { highWaterMark: 1 << 20 });
     },
+    // Else a symlink named like a restic file would pass the name check and fail as unreadable.
+    isForeign: (rec) => rec.versionId === NOT_A_FILE,
   };
 }
