@@ -4,19 +4,16 @@
 // verified state of the last scrub (kept in the trusted host's state directory, never taken from the
 // bucket, where the backup user could write one) says which versions need no reading. With the
 // password, index and snapshot files are also decrypted, and junk among them hidden by --repair.
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { S3Buckets } from '../../s3/s3-buckets.js';
-import { FAILING, type Finding } from '../../scrub/findings.js';
+import { FAILING } from '../../scrub/findings.js';
 import { looseModeWarning } from '../../config/load.js';
-import { createKeyOpener, newReport, scrub, type KeyOpening, type ScrubMode, type ScrubReport, type ScrubSource } from '../../scrub/scrub.js';
+import type { ScrubMode, ScrubSource } from '../../scrub/scrub.js';
+import { runScrub, type ScrubOutput, type ScrubWhere } from '../../scrub/run.js';
 import { bucketSource, localSource } from '../../scrub/sources.js';
-import { latestVerifiedState, localStateDir, stateKey } from '../../state/catalog.js';
-import { stateName, writeStateFile, type StateHeader } from '../../state/format.js';
-import { applyPlan } from '../../versions/apply.js';
 import type { VersionedBuckets } from '../../s3/bucket.js';
 import { CommandExit, EXIT, EXIT_HELP, UserError } from '../exit.js';
 import { withConnection, withStorage, writeJson, type ConnectionOptions, type StorageDeps } from './storage/common.js';
@@ -32,18 +29,6 @@ interface ScrubFlags extends ConnectionOptions {
   concurrency: string;
   json?: boolean;
   passwordFile?: string;
-}
-
-export interface ScrubOutput {
-  readonly target: string;
-  readonly mode: string;
-  readonly state: string | null;
-  readonly previous: string | null;
-  readonly report: Omit<ScrubReport, 'repairs'>;
-  readonly repaired: number;
-  /** With --password-file: each repository whose index or snapshot files were to be opened, and whether the password opened its key. */
-  readonly keys?: KeyOpening[];
-  readonly ok: boolean;
 }
 
 /** The password as restic reads RESTIC_PASSWORD_FILE (surrounding white space trimmed); a loose file mode is warned about. */
@@ -106,54 +91,8 @@ ${EXIT_HELP}`)
       const json = opts.json === true;
       const bar = progressBar(d, 'scrubbing files', json);
 
-      /**
-       * `buckets`: the bucket scrubbed (states are uploaded there and repairs made), none for a directory;
-       * `keysOf`: a source listing one repository's keys/ (relative to the scrubbed prefix).
-       */
-      const run = async (buckets: VersionedBuckets | undefined, where: { bucket: string; prefix: string; dirBucket: string; dirPrefix: string; label: string }, source: ScrubSource, keysOf: (repo: string) => ScrubSource): Promise<ScrubOutput> => {
-        const keys = password === undefined ? undefined : createKeyOpener(keysOf, password);
-        const previous = opts.full === true ? undefined : await latestVerifiedState(stateDir, where.dirBucket, where.dirPrefix);
-        const prevScrub = previous?.state.header.scrub;
-        const cycle = prevScrub !== undefined && prevScrub.slots === slots ? prevScrub.cycle + 1 : 0;
-        const report = newReport();
-        const dir = localStateDir(stateDir, where.dirBucket, where.dirPrefix);
-        await mkdir(dir, { recursive: true, mode: 0o700 });
-        const created = new Date();
-        const name = stateName(created, randomBytes(8).toString('hex'));
-        const base: Omit<StateHeader, 'format' | 'version' | 'objects' | 'deleteMarkers' | 'bytes'> = { bucket: where.bucket, prefix: where.prefix, created: created.toISOString(), writer: writerOf('scrub'), scrub: { cycle, slots } };
-        const entries = scrub({ source, previous: previous?.state.entries, mode: mode(cycle), concurrency, onProgress: (r) => bar.tick(r.keys, r.keys), opener: keys?.opener }, report);
-        const written = await writeStateFile(join(dir, `${name}.jsonl.gz`), base, entries).finally(() => bar.stop());
-        if (buckets !== undefined) await buckets.putNew(where.bucket, stateKey(where.prefix, name), () => createReadStream(written.file), written.size);
-        let repaired = 0;
-        if (buckets !== undefined && report.repairs.length > 0) {
-          const byTarget = new Map(report.repairs.map((r) => [r.action.kind === 'copy' || r.action.kind === 'hide' ? r.action.target : '', r]));
-          await applyPlan(
-            (async function* () {
-              for (const r of report.repairs) yield r.action;
-            })(),
-            {
-              buckets, sourceBucket: where.bucket, targetBucket: where.bucket, dryRun: opts.repair !== true, concurrency,
-              onAction: (a, err) => {
-                if (opts.repair !== true || (a.kind !== 'copy' && a.kind !== 'hide')) return;
-                const r = byTarget.get(a.target);
-                if (r === undefined) return;
-                const f = report.findings[r.finding] as Finding;
-                report.findings[r.finding] = { ...f, repair: err !== undefined ? 'failed' : a.kind === 'copy' ? 'restored' : 'hidden' };
-                if (err === undefined) repaired += 1;
-              },
-            },
-          );
-        }
-        if (opts.repair === true) {
-          report.findings.forEach((f, i) => {
-            if ((f.code === 'corrupt' || f.code === 'empty') && f.goodVersion === undefined) report.findings[i] = { ...f, repair: 'no good version' };
-          });
-        }
-        const { repairs: _r, ...rest } = report;
-        const openings = keys?.openings();
-        const ok = !report.findings.some((f) => FAILING.has(f.code)) && openings?.every((k) => k.opened) !== false;
-        return { target: where.label, mode: mode(cycle).kind, state: name, previous: previous?.name ?? null, report: rest, repaired, ...(openings !== undefined ? { keys: openings } : {}), ok };
-      };
+      const run = (buckets: VersionedBuckets | undefined, where: ScrubWhere, source: ScrubSource, keysOf: (repo: string) => ScrubSource): Promise<ScrubOutput> =>
+        runScrub({ buckets, where, source, keysOf, password, stateDir, full: opts.full === true, mode, slots, repair: opts.repair === true, concurrency, writer: writerOf('scrub'), onProgress: (r) => bar.tick(r.keys, r.keys) }).finally(() => bar.stop());
 
       let out: ScrubOutput;
       if (opts.path !== undefined) {
