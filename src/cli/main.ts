@@ -8,6 +8,7 @@ import { registerStorage } from './commands/storage/index.js';
 import { registerState } from './commands/state/index.js';
 import { registerRestore } from './commands/restore.js';
 import { registerScrub } from './commands/scrub.js';
+import { registerMaintain } from './commands/maintain.js';
 import { version } from './version.js';
 
 /** Set when SIGINT stopped a command, which then exits 130 (SIGTERM, the service manager's stop, exits 0). */
@@ -38,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   registerState(program, storageDeps);
   registerRestore(program, storageDeps);
   registerScrub(program, storageDeps);
+  registerMaintain(program, storageDeps);
   try {
     await program.parseAsync(argv);
     return interrupted ? EXIT.INTERRUPTED : EXIT.OK;

@@ -127,13 +127,68 @@ export const storageSectionSchema = z.strictObject({
   keepWithin: z.string().regex(/^[1-9][0-9]{0,6}[smhdw]$/, 'keepWithin must be an age such as 30d, 12h or 2w').optional(),
 });
 
+const AGE = /^[1-9][0-9]{0,6}[smhdw]$/;
+const count = z.number().int().positive().optional();
+/** restic's durations (`30d`, `1y6m`, `12h`). */
+const resticDuration = z.string().regex(/^(?:[0-9]+[ymdh])+$/, 'a restic duration such as 30d, 1y6m or 12h').optional();
+
+/** `maintain.<job>.forget`: restic's --keep-* options, by their names in camelCase. */
+export const forgetPolicySchema = z.strictObject({
+  keepLast: count,
+  keepHourly: count,
+  keepDaily: count,
+  keepWeekly: count,
+  keepMonthly: count,
+  keepYearly: count,
+  keepWithin: resticDuration,
+  keepWithinHourly: resticDuration,
+  keepWithinDaily: resticDuration,
+  keepWithinWeekly: resticDuration,
+  keepWithinMonthly: resticDuration,
+  keepWithinYearly: resticDuration,
+  keepTags: z.array(z.array(z.string().min(1)).min(1)).optional(),
+  groupBy: z.string().optional(),
+});
+
+export const MAINTAIN_STEPS = ['storage-check', 'scrub', 'forget', 'check', 'verify', 'drop-versions', 'extend-retention'] as const;
+
+/** `maintain.<job>`: one repository the trusted host looks after with `rwm maintain`. */
+export const maintainJobSchema = z
+  .strictObject({
+    /** A bucket (with `prefix`: the repository's), or a local directory (`path`). */
+    bucket: z.string().regex(BUCKET_RE, 'an S3 bucket name').optional(),
+    prefix: z.string().optional(),
+    path: z.string().min(1).optional(),
+    /** The S3 profile with the bucket owner's keys (s3.profiles). */
+    profile: profileName.optional(),
+    /** The repository password, for restic's forget and check. */
+    passwordFile: z.string().min(1),
+    forget: forgetPolicySchema.optional(),
+    /** restic check: --read-data, or --read-data-subset (e.g. "10%", "1/5"). */
+    check: z.strictObject({ readData: z.boolean().optional(), readDataSubset: z.string().min(1).optional() }).default({}),
+    /** drop-versions: its window, and whether to delete at all (else the step is a dry run). */
+    keepWithin: z.string().regex(AGE, 'keepWithin must be an age such as 30d, 12h or 2w').optional(),
+    dropVersions: z.boolean().default(false),
+    /** extend-retention (object-lock buckets): keep current versions locked this many days ahead. */
+    extendRetentionDays: z.number().int().min(1).max(36_500).optional(),
+    /** Which steps to run (default: all that apply), always in the pipeline's order. */
+    steps: z.array(z.enum(MAINTAIN_STEPS)).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if ((v.bucket === undefined) === (v.path === undefined)) ctx.addIssue({ code: 'custom', message: 'give bucket (and prefix) or path, one of them' });
+    if (v.path !== undefined && (v.prefix !== undefined || v.profile !== undefined)) ctx.addIssue({ code: 'custom', message: 'prefix and profile are for bucket jobs' });
+  });
+
 export const configSchema = z.strictObject({
   serve: serveSectionSchema.default({ users: {} }),
   s3: s3ProfilesSectionSchema.default({ profiles: {} }),
   storage: storageSectionSchema.default({}),
+  maintain: z.record(profileName, maintainJobSchema).default({}),
 });
 
 export type RwmConfig = z.infer<typeof configSchema>;
 export type UserRuleConfig = z.infer<typeof userRuleSchema>;
 export type S3SectionConfig = z.infer<typeof s3SectionSchema>;
 export type S3ProfileConfig = z.infer<typeof s3ProfileSchema>;
+export type MaintainJobConfig = z.infer<typeof maintainJobSchema>;
+export type MaintainStep = (typeof MAINTAIN_STEPS)[number];

@@ -2,14 +2,7 @@
 // version whose retain-until falls within N days, extend it to N days from now (its own mode, else
 // the bucket's default), so data old snapshots still need stays locked past the default retention.
 import type { Command } from 'commander';
-import { GetObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
-import { S3Buckets } from '../../../s3/s3-buckets.js';
-import { isRwmKey } from '../../../s3/names.js';
-import { present, stateAt } from '../../../state/at-time.js';
-import { orderedMap } from '../../../util/ordered.js';
-import { applyPlan, type ApplyReport } from '../../../versions/apply.js';
-import type { Action } from '../../../versions/plan.js';
-import { planRetention } from '../../../versions/retention.js';
+import { runExtendRetention } from '../../../storage/extend-retention.js';
 import { CommandExit, EXIT, UserError } from '../../exit.js';
 import { describeTarget, parseTarget, progressBar } from '../state/common.js';
 import { withConnection, withStorage, writeJson, type ConnectionOptions, type StorageDeps } from './common.js';
@@ -36,27 +29,10 @@ export function registerExtendRetention(storage: Command, deps: () => StorageDep
       const concurrency = Number(opts.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UserError(`--concurrency must be a whole number from 1 to 256, not "${opts.concurrency}"`);
       const json = opts.json === true;
-      const report = await withStorage(opts, cmd, d, async (s): Promise<ApplyReport & { checked: number }> => {
-        const buckets = new S3Buckets(s.client);
-        if (!(await buckets.objectLockEnabled(t.bucket))) throw new UserError(`bucket ${t.bucket} has no object lock: there is no retention to extend`, EXIT.FAILURE);
-        const conf = await s.client.send(new GetObjectLockConfigurationCommand({ Bucket: t.bucket }));
-        const defaultMode = conf.ObjectLockConfiguration?.Rule?.DefaultRetention?.Mode;
-        const now = Date.now();
-        let checked = 0;
+      const report = await withStorage(opts, cmd, d, async (s) => {
         const bar = progressBar(d, 'checking retention', json);
-        const current = (async function* () {
-          for await (const e of present(stateAt(buckets.listVersions(t.bucket, t.kp), Infinity))) if (!isRwmKey(e.key.slice(t.kp.length))) yield e;
-        })();
-        const planned = orderedMap(current, concurrency, async (e) => {
-          const lock = await buckets.lockOf({ bucket: t.bucket, key: e.key, versionId: e.versionId });
-          bar.tick(++checked, checked);
-          return planRetention(e, lock, now, days, defaultMode === 'GOVERNANCE' || defaultMode === 'COMPLIANCE' ? defaultMode : undefined);
-        });
-        const actions = (async function* (): AsyncGenerator<Action> {
-          for await (const a of planned) if (a !== undefined) yield a;
-        })();
-        const r = await applyPlan(actions, { buckets, sourceBucket: t.bucket, targetBucket: t.bucket, dryRun: opts.dryRun === true, concurrency }).finally(() => bar.stop());
-        return { ...r, checked };
+        let n = 0;
+        return runExtendRetention({ client: s.client, bucket: t.bucket, kp: t.kp, days, dryRun: opts.dryRun === true, concurrency, onChecked: () => bar.tick(++n, n) }).finally(() => bar.stop());
       });
       if (json) writeJson(d, report);
       else {
