@@ -706,11 +706,14 @@ async function main(): Promise<void> {
   const clkTck = Number((await execFileAsync('getconf', ['CLK_TCK'])).stdout.trim());
   const work = await mkdtemp(join(cfg.tmp, 'rwm-bench-state-'));
   onCleanup('remove the scratch directory', async () => rm(work, { recursive: true, force: true }));
-  // Others may rebuild dist/ while this runs (half-built, it fails to start): run a copy of it. Under
-  // the project, so node still finds node_modules/ and package.json ("type": "module").
-  const distCopy = join(OUT_DIR, `dist-${process.pid}`);
-  await mkdir(OUT_DIR, { recursive: true });
-  onCleanup('remove the copy of dist/', async () => rm(distCopy, { recursive: true, force: true }));
+  // Others may rebuild dist/ while this runs (half-built, it fails to start): run a copy of it, with
+  // package.json beside it as in the project (the version, "type": "module"), under the project so
+  // node still finds node_modules/.
+  const copyRoot = join(OUT_DIR, `rwm-${process.pid}`);
+  const distCopy = join(copyRoot, 'dist');
+  await mkdir(copyRoot, { recursive: true });
+  onCleanup('remove the copy of dist/', async () => rm(copyRoot, { recursive: true, force: true }));
+  await cp(join(ROOT, 'package.json'), join(copyRoot, 'package.json'));
   await cp(join(ROOT, 'dist'), distCopy, { recursive: true });
   const built = await execFileAsync(process.execPath, [join(distCopy, 'cli', 'main.js'), '--version'], { env: childEnv() }).catch((err: unknown) => {
     throw new Error(`the copy of dist/ does not start (rebuilt half-way while it was copied? run again): ${err instanceof Error ? err.message : String(err)}`);
