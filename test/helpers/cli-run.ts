@@ -10,8 +10,8 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs `rwm ...args` with a clean environment plus `env`, stdin closed at once; never throws on a non-zero exit. */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<CliRun> {
+/** Runs `rwm ...args` with a clean environment plus `env`, `input` on stdin (then closed); never throws on a non-zero exit. */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000, input = ''): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
@@ -27,7 +27,7 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, tim
       clearTimeout(timer);
       resolve({ status, stdout, stderr });
     });
-    child.stdin.end();
+    child.stdin.end(input);
   });
 }
 

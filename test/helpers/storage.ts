@@ -1,9 +1,8 @@
 // `rwm storage ...` as the tests run it: the built CLI, a clean environment, the test server's
 // endpoint on the command line and one user's keys (or none) in the environment.
-import { spawn } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CLI } from './server.js';
+import { runRwm } from './rwm.js';
 import type { S3TestEnv } from './s3.js';
 
 export interface StorageRun {
@@ -22,30 +21,10 @@ export interface StorageRunOptions {
   readonly timeoutMs?: number;
 }
 
-/** Runs `rwm storage ARGS...`; never throws on a non-zero exit. */
+/** Runs `rwm storage ARGS...`; never throws on a non-zero exit (the spawning is runRwm's, rwm.ts). */
 export function runStorage(env: S3TestEnv, args: readonly string[], o: StorageRunOptions = {}): Promise<StorageRun> {
-  const who = o.as ?? 'admin';
-  const keys = who === 'none' ? {} : { AWS_ACCESS_KEY_ID: env[who].accessKeyId, AWS_SECRET_ACCESS_KEY: env[who].secretAccessKey };
-  const conn = o.endpoint === false ? [] : ['--endpoint', env.endpoint, '--region', env.region];
   const [sub, ...rest] = args;
-  const argv = sub === undefined ? [CLI, 'storage'] : [CLI, 'storage', sub, ...conn, ...rest];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, {
-      env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...keys, ...o.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 120_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-    child.stdin.end(o.input ?? '');
-  });
+  return sub === undefined ? runRwm(env, ['storage'], [], { ...o, endpoint: false }) : runRwm(env, ['storage', sub], rest, o);
 }
 
 /** Parses `--json` output, with the whole run in the message when it is not JSON. */
