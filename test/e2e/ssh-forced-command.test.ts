@@ -36,14 +36,33 @@ describe('SSH forced command (OpenSSH on loopback)', () => {
     await writeFile(join(dir, 'authorized_keys'), `command="${process.execPath} ${CLI} serve --stdio --path ${repo}",restrict ${pub}\n`);
     await chmod(join(dir, 'authorized_keys'), 0o600);
     await mkdir('/run/sshd', { recursive: true });
-    const port = 20000 + Math.floor(Math.random() * 30000);
-    await writeFile(join(dir, 'sshd_config'), [
-      'ListenAddress 127.0.0.1', `Port ${port}`, `HostKey ${join(dir, 'hostkey')}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'PermitRootLogin prohibit-password',
-      `PidFile ${join(dir, 'sshd.pid')}`, '',
-    ].join('\n'));
-    sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    for (let i = 0; i < 100 && !(await portOpen(port)); i++) await new Promise((r) => setTimeout(r, 50));
+    // A random port may be taken, and a loaded machine can take seconds to start sshd: try a few
+    // ports, each until sshd listens or exits, and say why when none worked.
+    let port = 0;
+    let why = '';
+    for (let attempt = 0; attempt < 5 && port === 0; attempt++) {
+      const p = 20000 + Math.floor(Math.random() * 30000);
+      await writeFile(join(dir, 'sshd_config'), [
+        'ListenAddress 127.0.0.1', `Port ${p}`, `HostKey ${join(dir, 'hostkey')}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+        'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'PermitRootLogin prohibit-password',
+        `PidFile ${join(dir, 'sshd.pid')}`, '',
+      ].join('\n'));
+      const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      let exited = false;
+      child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('exit', () => (exited = true));
+      const deadline = Date.now() + 30_000;
+      while (!exited && Date.now() < deadline && !(await portOpen(p))) await new Promise((r) => setTimeout(r, 100));
+      if (!exited && (await portOpen(p))) {
+        sshd = child;
+        port = p;
+      } else {
+        child.kill();
+        why = `sshd on port ${p}: ${exited ? 'exited' : 'not listening after 30 s'}: ${stderr.trim()}`;
+      }
+    }
+    assert.notEqual(port, 0, why);
     const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
     program = `ssh -p ${port} -i ${join(dir, 'clientkey')} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR ${user}@127.0.0.1`;
   });
