@@ -92,9 +92,9 @@ describe('rwm serve --s3 on the command line', () => {
     const server = await startServer('', ['--s3', `${bucket}/quota`, '--s3-endpoint', env.endpoint, '--no-auth', '--max-size', '10000'], keys);
     try {
       const small = Buffer.alloc(3000, 1);
-      assert.equal((await http('POST', `${server.url}r/keys/${sha256hex(small)}`, small)).status, 200);
+      assert.equal((await http('POST', `${server.url}r/data/${sha256hex(small)}`, small)).status, 200);
       const more = Buffer.alloc(3000, 2);
-      assert.equal((await http('POST', `${server.url}r/keys/${sha256hex(more)}`, more)).status, 507, '6000 + 3000 + 3000 > 10000');
+      assert.equal((await http('POST', `${server.url}r/data/${sha256hex(more)}`, more)).status, 507, '6000 + 3000 + 3000 > 10000');
     } finally {
       await server.stop();
     }
