@@ -379,9 +379,10 @@ async function ensureSource(ctx: Ctx, n: number): Promise<Source> {
 async function scratchBucket(ctx: Ctx, tag: string): Promise<{ bucket: string; drop: () => Promise<void> }> {
   const bucket = `rwm-bench-state-${tag}-${randomBytes(4).toString('hex')}`;
   await createBucket(ctx.s3, bucket, true);
-  const drop = onCleanup(`delete bucket ${bucket}`, async () => {
-    await purgeBucket(ctx.s3, bucket);
-  });
+  // Stays registered while it runs, so an interruption during the purge waits for it to finish.
+  let purging: Promise<void> | undefined;
+  const drop = (): Promise<void> => (purging ??= purgeBucket(ctx.s3, bucket).then(() => undefined));
+  onCleanup(`delete bucket ${bucket}`, drop);
   return { bucket, drop };
 }
 
