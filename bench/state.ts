@@ -72,6 +72,8 @@ interface BenchConfig {
   readonly restoreObjects: number;
   /** Keep the filled source buckets (reset to their filled state) for the next run. */
   readonly keep: boolean;
+  /** Which scenarios run: the state save vs listing comparison, the restores, or both. */
+  readonly scenarios: ReadonlySet<'listing' | 'restore'>;
   readonly tmp: string;
   readonly rwmNodeArgs: readonly string[];
 }
@@ -83,6 +85,7 @@ function readConfig(): BenchConfig {
       repeat: { type: 'string', default: '3' },
       'restore-objects': { type: 'string', default: String(RESTORE_OBJECTS) },
       keep: { type: 'boolean', default: false },
+      scenarios: { type: 'string', default: 'listing,restore' },
     },
     strict: true,
   });
@@ -94,7 +97,10 @@ function readConfig(): BenchConfig {
   const objects = values.objects.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => count('--objects', s));
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive whole number, not "${values.repeat}"`);
+  const scenarios = new Set(values.scenarios.split(',').map((s) => s.trim()));
+  for (const sc of scenarios) if (sc !== 'listing' && sc !== 'restore') throw new Error(`--scenarios: "${sc}" is neither listing nor restore`);
   return {
+    scenarios: scenarios as Set<'listing' | 'restore'>,
     objects: [...new Set(objects)].sort((a, b) => a - b),
     repeat,
     restoreObjects: count('--restore-objects', values['restore-objects']),
@@ -653,7 +659,7 @@ function renderRows(rows: readonly Row[]): string {
   return renderTable(['scenario (subject vs baseline)', 'metric', 'subject', 'baseline', 'ratio', 'goal'], cells, (i) => i >= 2 && i <= 4);
 }
 
-function verdicts(runs: readonly ListingRun[], limited: readonly LimitedGcRun[], objects: readonly number[], restore: RestoreResults): { lines: string[]; failed: boolean } {
+function verdicts(runs: readonly ListingRun[], limited: readonly LimitedGcRun[], objects: readonly number[], restore: RestoreResults | undefined): { lines: string[]; failed: boolean } {
   const lines: string[] = [];
   let failed = false;
   const medOf = (n: number, f: (r: ListingRun) => number | undefined): number | undefined => med(runs.filter((x) => x.objects === n).map(f));
@@ -671,6 +677,7 @@ function verdicts(runs: readonly ListingRun[], limited: readonly LimitedGcRun[],
     lines.push(`state save peak RSS from ${kObjects(lo)} to ${kObjects(hi)} objects: ${flat(medOf(lo, (x) => x.rwm.peakRssMiB), medOf(hi, (x) => x.rwm.peakRssMiB))} with node's defaults, ` +
       `${flat(limitedOf(lo), limitedOf(hi))} with --max-semi-space-size=1 (flat = within max(8 MiB, 10%); flat only with the cap means V8 sizing its young generation, not retained memory)`);
   }
+  if (restore === undefined) return { lines, failed };
   const rwm = restore.toBucket.rwm;
   for (const rc of restore.rclone) {
     lines.push(`restore to a new bucket: rwm takes ${fmt(rwm.wallSec / rc.m.wallSec)}× the wall time of ${rc.label} (${fmt(rc.m.wallSec / rwm.wallSec)}× as fast; goal ≥ 3 against the defaults) and ${fmt(rwm.cpuSec / rc.m.cpuSec)}× its CPU; rclone's result: ${describeCheck(rc.check)}`);
@@ -738,21 +745,25 @@ async function main(): Promise<void> {
   if (own) await warmUp(ctx);
 
   const sources = new Map<number, Source>();
-  for (const n of [...new Set([...cfg.objects, cfg.restoreObjects])].sort((a, b) => a - b)) sources.set(n, await ensureSource(ctx, n));
+  const wanted = [...(cfg.scenarios.has('listing') ? cfg.objects : []), ...(cfg.scenarios.has('restore') ? [cfg.restoreObjects] : [])];
+  for (const n of [...new Set(wanted)].sort((a, b) => a - b)) sources.set(n, await ensureSource(ctx, n));
 
   const runs: ListingRun[] = [];
   const limited: LimitedGcRun[] = [];
-  for (const n of cfg.objects) {
+  for (const n of cfg.scenarios.has('listing') ? cfg.objects : []) {
     log(`state save vs sequential listing: ${n} objects, ${cfg.repeat} run(s) each`);
     runs.push(...(await listingScenario(ctx, sources.get(n)!)));
     const m = await saveState(ctx, sources.get(n)!, ['--max-semi-space-size=1']);
     log(`${n} objects: rwm state save with node --max-semi-space-size=1: peak RSS ${m.peakRssMiB.toFixed(0)} MiB`);
     limited.push({ objects: n, rwm: m });
   }
-  log(`restores: ${cfg.restoreObjects} objects`);
-  const restore = await restoreScenario(ctx, sources.get(cfg.restoreObjects)!);
+  let restore: RestoreResults | undefined;
+  if (cfg.scenarios.has('restore')) {
+    log(`restores: ${cfg.restoreObjects} objects`);
+    restore = await restoreScenario(ctx, sources.get(cfg.restoreObjects)!);
+  }
 
-  const rows = [...listingRows(runs, limited, cfg.objects), ...restoreRows(restore)];
+  const rows = [...listingRows(runs, limited, cfg.objects), ...(restore !== undefined ? restoreRows(restore) : [])];
   const { lines, failed } = verdicts(runs, limited, cfg.objects, restore);
   const loadAfter = loadavg();
   const rcloneVersion = await versionOf('rclone', ['version']);
@@ -763,7 +774,7 @@ async function main(): Promise<void> {
       `radosgw and ceph-osd CPU over the same interval from /proc${own ? '' : ', including whatever else used that RGW meanwhile'}; ratio = subject / baseline)\n\n`,
   );
   const fills = [...sources.values()].map((s) => `${kObjects(s.objects)}: ${s.fillSec === undefined ? 'reused' : `filled in ${s.fillSec.toFixed(1)} s`}`).join(', ');
-  process.stdout.write(`source buckets: ${fills} (not measured)\nT = ${restore.at}; tampered ${restore.tampered} keys after T\n\n`);
+  process.stdout.write(`source buckets: ${fills} (not measured)\n${restore !== undefined ? `T = ${restore.at}; tampered ${restore.tampered} keys after T\n` : ''}\n`);
   process.stdout.write(`${renderRows(rows)}\n\n${lines.join('\n')}\n`);
   const file = await writeResults('state', {
     startedAt,
@@ -775,7 +786,7 @@ async function main(): Promise<void> {
     verdicts: lines,
     listing: runs.map((r) => ({ ...r, rwm: { ...r.rwm, stdout: undefined }, sequential: { ...r.sequential, stdout: undefined }, ranges: { ...r.ranges, stdout: undefined } })),
     limitedGc: limited.map((l) => ({ ...l, rwm: { ...l.rwm, stdout: undefined } })),
-    restore: { ...restore, toBucket: { ...restore.toBucket, rwm: { ...restore.toBucket.rwm, stdout: undefined } }, rclone: restore.rclone.map((r) => ({ ...r, m: { ...r.m, stdout: undefined } })), inPlace: { ...restore.inPlace, m: { ...restore.inPlace.m, stdout: undefined } } },
+    restore: restore === undefined ? undefined : { ...restore, toBucket: { ...restore.toBucket, rwm: { ...restore.toBucket.rwm, stdout: undefined } }, rclone: restore.rclone.map((r) => ({ ...r, m: { ...r.m, stdout: undefined } })), inPlace: { ...restore.inPlace, m: { ...restore.inPlace.m, stdout: undefined } } },
   });
   process.stdout.write(`\nraw results: ${file}\n`);
   if (failed) throw new Error('a restore did not give the state of T (see above)');

@@ -167,6 +167,30 @@ describe('listS3Versions (on a fake S3 with tiny pages)', () => {
     }
   }
 
+  test('sub-directories that share a first character are listed as one flat prefix: 256 shards take 16 requests, not 256', async () => {
+    const layout: string[] = ['config', 'keys/k1'];
+    for (let s = 0; s < 256; s++) layout.push(`data/${s.toString(16).padStart(2, '0')}/${randomBytes(4).toString('hex')}`);
+    const s3 = new FakeS3(bucketOf(layout), 1000);
+    const got = await collect(listS3Versions(s3.client, 'b', '', { concurrency: 4 }));
+    assert.deepEqual(ids(got), ids(bucketOf(layout)));
+    // top level, data/, keys/ and data/0 .. data/f
+    assert.equal(s3.requests, 3 + 16);
+  });
+
+  test('groups that span pages, with keys beside the sub-directories of a group: every version once', async () => {
+    const mixed: string[] = [];
+    for (const g of ['a', 'b', 'c']) {
+      mixed.push(`t/${g}`, `t/${g}.x`, `t/${g}z`);
+      for (let i = 0; i < 5; i++) mixed.push(`t/${g}${i}/k`, `t/${g}${i}/l`);
+    }
+    mixed.push('t/d/only', 't/\u{1F600}a/x', 't/\u{1F600}b/y', 't/\u{1F600}');
+    const b = bucketOf(mixed, 7);
+    for (const pageSize of [1, 2, 3, 4, 5, 8, 1000]) {
+      const s3 = new FakeS3(b, pageSize);
+      assert.deepEqual(ids(await collect(listS3Versions(s3.client, 'b', '', { concurrency: 3 }))), ids(b), `page size ${pageSize}`);
+    }
+  });
+
   test('a prefix lists only what is under it', async () => {
     const s3 = new FakeS3(bucket, 2);
     assert.deepEqual(ids(await collect(listS3Versions(s3.client, 'b', 'p/', { concurrency: 4 }))), ids(bucket.filter((v) => v.key.startsWith('p/'))));

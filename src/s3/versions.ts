@@ -9,6 +9,8 @@ import { compareWithinKey, type ListVersionsOptions, type VersionRecord } from '
 import { compareKeys } from './names.js';
 
 export const DEFAULT_LIST_CONCURRENCY = 16;
+/** Pages a flat group listing runs ahead of its reader (a page holds up to 1000 versions). */
+const FLAT_PAGES_AHEAD = 4;
 
 type Item = { readonly dir: string } | { readonly rec: VersionRecord };
 
@@ -66,16 +68,50 @@ export function pageItems(page: ListObjectVersionsCommandOutput): Item[] {
   return out;
 }
 
+/**
+ * A directory's children that share their first character after it form a group: `data/0` holds
+ * the shards data/00/ .. data/0f/. A group with two or more sub-directories is listed as one flat
+ * prefix (no delimiter): all its keys in order with full pages, instead of a request per
+ * sub-directory, most of them small. Groups are disjoint and each sorts where its prefix does, so
+ * reading them in order still gives key order.
+ */
+function groupOf(dir: string, child: string): string {
+  const cp = child.codePointAt(dir.length) ?? 0;
+  return child.slice(0, dir.length + (cp > 0xffff ? 2 : 1));
+}
+
+type Unit = { readonly walk: string } | { readonly flat: string };
+
+/** The order to read a page's items in: records, and the listings that cover the rest. */
+function unitsOf(dir: string, items: readonly Item[], carried: { group: string; flat: boolean } | undefined): { out: (VersionRecord | Unit)[]; last: { group: string; flat: boolean } | undefined } {
+  const subdirs = new Map<string, number>();
+  for (const it of items) if ('dir' in it) subdirs.set(groupOf(dir, it.dir), (subdirs.get(groupOf(dir, it.dir)) ?? 0) + 1);
+  const out: (VersionRecord | Unit)[] = [];
+  let last = carried;
+  for (const it of items) {
+    const name = 'dir' in it ? it.dir : it.rec.key;
+    const group = groupOf(dir, name);
+    // A group already listed flat from an earlier page covers this item; one whose first
+    // sub-directory was walked alone stays walked one by one, so nothing is listed twice.
+    const flat = last?.group === group ? last.flat : (subdirs.get(group) ?? 0) >= 2;
+    if (flat) {
+      if (last?.group !== group) out.push({ flat: group });
+    } else out.push('dir' in it ? { walk: it.dir } : it.rec);
+    last = { group, flat };
+  }
+  return { out, last };
+}
+
 export function listS3Versions(client: S3Client, bucket: string, prefix: string, opts: ListVersionsOptions = {}): AsyncIterable<VersionRecord> {
   const concurrency = Math.max(1, opts.concurrency ?? DEFAULT_LIST_CONCURRENCY);
   const requests = new Semaphore(concurrency);
-  const send = (KeyMarker: string | undefined, VersionIdMarker: string | undefined, dir: string): Promise<ListObjectVersionsCommandOutput> =>
+  const send = (KeyMarker: string | undefined, VersionIdMarker: string | undefined, dir: string, delimit: boolean): Promise<ListObjectVersionsCommandOutput> =>
     requests.run(() =>
       client.send(
         new ListObjectVersionsCommand({
           Bucket: bucket,
           Prefix: dir,
-          Delimiter: '/',
+          ...(delimit ? { Delimiter: '/' } : {}),
           ...(KeyMarker !== undefined ? { KeyMarker } : {}),
           ...(VersionIdMarker !== undefined ? { VersionIdMarker } : {}),
         }),
@@ -83,11 +119,11 @@ export function listS3Versions(client: S3Client, bucket: string, prefix: string,
       ),
     );
 
-  async function* pages(dir: string): AsyncGenerator<Item[]> {
+  async function* pages(dir: string, delimit: boolean): AsyncGenerator<Item[]> {
     let km: string | undefined;
     let vm: string | undefined;
     for (;;) {
-      const page = await send(km, vm, dir);
+      const page = await send(km, vm, dir, delimit);
       yield pageItems(page);
       if (page.IsTruncated !== true) return;
       if (page.NextKeyMarker === undefined || (page.NextKeyMarker === km && page.NextVersionIdMarker === vm)) {
@@ -98,59 +134,67 @@ export function listS3Versions(client: S3Client, bucket: string, prefix: string,
     }
   }
 
+  /** Every version under `group`, without a delimiter: a page per batch. */
+  async function* flat(group: string): AsyncGenerator<VersionRecord[]> {
+    for await (const items of pages(group, false)) yield items.flatMap((it) => ('rec' in it ? [it.rec] : []));
+  }
+
   let ahead = 0;
   const maxAhead = 2 * concurrency;
 
-  /** The records under `dir`, in batches; sub-directories are started `concurrency` ahead. */
+  /** The records under `dir`, in batches; the listings below it are started `concurrency` ahead. */
   async function* walk(dir: string): AsyncGenerator<VersionRecord[]> {
-    for await (const items of prefetched(pages(dir), 1)) {
-      const subdirs = items.filter((it): it is { dir: string } => 'dir' in it).map((it) => it.dir);
-      const started = new Map<string, AsyncGenerator<VersionRecord[]>>();
+    let carried: { group: string; flat: boolean } | undefined;
+    for await (const items of prefetched(pages(dir, true), 1)) {
+      const { out, last } = unitsOf(dir, items, carried);
+      carried = last;
+      const units = out.filter((u): u is Unit => !('key' in u));
+      const started = new Map<Unit, AsyncGenerator<VersionRecord[]>>();
+      const startedRelease = new Map<Unit, () => void>();
       let next = 0;
-      // Listings started ahead are capped for the whole walk (each holds a page or two), so nested
+      let seenNow = 0;
+      // Listings started ahead are capped for the whole walk (each holds a few pages), so nested
       // levels do not multiply: memory stays bounded however deep the tree. The one the reader
       // needs next is always started.
       const startUpTo = (n: number): void => {
-        for (; next < Math.min(n, subdirs.length); next++) {
+        for (; next < Math.min(n, units.length); next++) {
           if (next > seenNow && ahead >= maxAhead) return;
-          const d = subdirs[next] as string;
+          const u = units[next] as Unit;
           ahead += 1;
           let counted = true;
           const release = (): void => {
             if (counted) ahead -= 1;
             counted = false;
           };
-          const g = prefetched(walk(d), 2);
-          started.set(d, (async function* () {
+          const g = 'walk' in u ? prefetched(walk(u.walk), 2) : prefetched(flat(u.flat), FLAT_PAGES_AHEAD);
+          started.set(u, (async function* () {
             try {
               yield* g;
             } finally {
               release();
             }
           })());
-          startedRelease.set(d, () => {
+          startedRelease.set(u, () => {
             release();
             void g.return(undefined);
           });
         }
       };
-      const startedRelease = new Map<string, () => void>();
-      let seenNow = 0;
       try {
         let batch: VersionRecord[] = [];
         let seen = 0;
-        for (const it of items) {
-          if ('rec' in it) {
-            batch.push(it.rec);
+        for (const it of out) {
+          if ('key' in it) {
+            batch.push(it);
             continue;
           }
           if (batch.length > 0) yield batch;
           batch = [];
           seenNow = seen;
           startUpTo(seen + concurrency);
-          const sub = started.get(it.dir) as AsyncGenerator<VersionRecord[]>;
-          started.delete(it.dir);
-          startedRelease.delete(it.dir); // read to the end below: its own finally releases it
+          const sub = started.get(it) as AsyncGenerator<VersionRecord[]>;
+          started.delete(it);
+          startedRelease.delete(it); // read to the end below: its own finally releases it
           seen += 1;
           yield* sub;
         }

@@ -4,6 +4,11 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { QUIET_LOGGER } from '../backend/s3/client.js';
 
+// Without an `info`, the SDK's logger middleware skips filtering every response for its log line
+// (\`logger?.info?.(...)\`): on a 1000-version listing page that filter was a tenth of the CPU.
+const { info: _info, ...withoutInfo } = QUIET_LOGGER;
+const LISTING_LOGGER = withoutInfo as unknown as NonNullable<S3ClientConfig['logger']>;
+
 export interface StorageConnection {
   readonly endpoint?: string;
   readonly region: string;
@@ -20,7 +25,7 @@ export function createStorageClient(c: StorageConnection): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
-    logger: QUIET_LOGGER,
+    logger: LISTING_LOGGER,
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
   });
 }
