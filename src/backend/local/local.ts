@@ -11,7 +11,8 @@ import { BackendError } from '../errors.js';
 import { describeHandle, expectedSha256, isId, type FileType, type Handle } from '../handle.js';
 import { handlePath, isSharded, shardNames } from '../layout.js';
 import { sameDigest, UploadDigest } from '../hashing.js';
-import { BatchWriter } from './batch-writer.js';
+import { freeChunk, handsOverChunks } from '../chunks.js';
+import { AlignedWriter } from './aligned-writer.js';
 import { errnoCode, mapFsError } from './fs-errors.js';
 import { sha256File } from './sha256-file.js';
 
@@ -47,13 +48,16 @@ export class LocalBackend implements Backend {
     const tmp = join(this.dir, TMP_DIR, `${randomBytes(12).toString('hex')}.tmp`);
     try {
       const fh = await openTemp(tmp);
+      const out = new AlignedWriter(fh, tmp, join(this.dir, TMP_DIR));
       try {
         const digest = new UploadDigest(opts.size);
-        const out = new BatchWriter(fh);
+        const free = handsOverChunks(body);
         for await (const chunk of body) {
           opts.signal?.throwIfAborted();
           digest.update(chunk);
+          // write() copies the chunk into pooled buffers: once it resolves, the chunk is not needed
           await out.write(chunk);
+          if (free) freeChunk(chunk);
         }
         await out.flush();
         const sha256 = digest.verify(expectedSha256(h));
@@ -62,6 +66,7 @@ export class LocalBackend implements Backend {
         await fh.close();
         return await this.publish(h, tmp, sha256, digest.bytes);
       } finally {
+        await out.close();
         await fh.close().catch(() => undefined);
       }
     } catch (err) {

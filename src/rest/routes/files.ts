@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { configHandle, fileHandle, type Handle } from '../../backend/handle.js';
 import { sendOk, sendStatus, type RequestContext } from '../context.js';
 import { parseRange } from '../range.js';
-import { announcedLength, limitedBody } from '../upload-body.js';
+import { announcedLength, requestBody } from '../upload-body.js';
 
 export function handleOf(ctx: RequestContext): Handle {
   const r = ctx.route;
@@ -49,7 +49,7 @@ export async function getFile(ctx: RequestContext): Promise<void> {
 
 export async function postFile(ctx: RequestContext): Promise<void> {
   const size = announcedLength(ctx.req, ctx.maxUploadSize);
-  const body = size === undefined ? limitedBody(ctx.req, ctx.maxUploadSize) : (ctx.req as AsyncIterable<Uint8Array>);
+  const body = requestBody(ctx.req, size === undefined ? ctx.maxUploadSize : undefined);
   const result = await ctx.backend.save(handleOf(ctx), body, size === undefined ? { signal: ctx.signal } : { size, signal: ctx.signal });
   if (result === 'created' && size !== undefined) ctx.metrics.bytesIn.inc({ type: ctx.typeLabel }, size);
   sendOk(ctx.res);
