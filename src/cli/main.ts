@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // rwm's entry point: builds the command line, runs one command, maps errors to exit codes.
 import { Command, CommanderError } from 'commander';
+import { ignoreClosedPipes } from './closed-pipe.js';
 import { ConfigError } from '../config/load.js';
 import { CommandExit, EXIT, EXIT_HELP, UserError } from './exit.js';
 import { registerServe } from './commands/serve.js';
@@ -27,6 +28,7 @@ function stopSignal(): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   // The pinned AWS SDK supports Node 20; its notice about future releases is not for rwm's users.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  ignoreClosedPipes();
   const program = new Command('rwm')
     .description('rwm keeps restic backups alive when the backed-up machine is taken over')
     .version(version)

@@ -82,7 +82,7 @@ export function registerRestore(program: Command, deps: () => StorageDeps): void
     .option('--dry-run', 'print what would be copied, hidden and left alone; change nothing')
     .option('--allow-non-empty', 'with --to/--to-dir: write into a target that already holds files (to finish an interrupted restore)')
     .option('--state-dir <dir>', 'local state directory, for states not in the bucket')
-    .option('--concurrency <n>', 'copies or downloads at once', '16')
+    .option('--concurrency <n>', 'copies or downloads at once', '32')
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', `
 In place, with the bucket owner's keys: a key whose current version is not the one of that point gets
