@@ -3,6 +3,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Body } from '../backend.js';
 import { UploadDigest } from '../hashing.js';
+import { freeChunk, handsOverChunks } from '../chunks.js';
 
 export interface FinishedBody {
   readonly sha256: string;
@@ -19,6 +20,8 @@ export class BodyReader {
   private finished: FinishedBody | undefined;
   private queue: Promise<void> = Promise.resolve();
   private readonly signal: AbortSignal | undefined;
+  /** The body hands its chunks over: free them once copied (see backend/chunks.ts). */
+  private readonly freeable: boolean;
 
   constructor(
     body: Body,
@@ -29,6 +32,12 @@ export class BodyReader {
     this.sha = new UploadDigest(size);
     this.md5 = opts.md5 ? createHash('md5') : undefined;
     this.signal = opts.signal;
+    this.freeable = handsOverChunks(body);
+  }
+
+  /** Frees chunks this reader returned, once the caller has copied them (a no-op unless the body hands its chunks over). */
+  release(chunks: readonly Uint8Array[]): void {
+    if (this.freeable) for (const c of chunks) freeChunk(c);
   }
 
   get bytes(): number {
@@ -73,11 +82,17 @@ export class BodyReader {
       parts.push(c);
       n += c.length;
     }
-    return Buffer.concat(parts, n);
+    const whole = Buffer.concat(parts, n);
+    this.release(parts);
+    return whole;
   }
 
   async drain(): Promise<void> {
-    while ((await this.next()) !== undefined);
+    for (;;) {
+      const c = await this.next();
+      if (c === undefined) return;
+      this.release([c]);
+    }
   }
 
   /** After the end: checks length and (unless undefined) the expected SHA-256. Throws INTEGRITY. */

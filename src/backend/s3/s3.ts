@@ -102,7 +102,9 @@ export class S3Backend implements Backend {
         await putBuffer(t, first, fin.md5);
         return 'created';
       }
-      const outcome = await putMultipart(t, reader, Buffer.concat([first, more]), async () => (await this.head(key, opts)) === undefined);
+      const firstPart = Buffer.concat([first, more]);
+      reader.release([more]);
+      const outcome = await putMultipart(t, reader, firstPart, async () => (await this.head(key, opts)) === undefined);
       if (outcome === 'created') return 'created';
       throw new BackendError('ALREADY_EXISTS', `${describeHandle(h)} appeared during the upload`);
     } catch (err) {

@@ -86,7 +86,12 @@ export async function putStream(t: PutTarget, reader: BodyReader, size: number):
       const c = await reader.next();
       if (c === undefined) break;
       if (heldBytes >= WRITE_SIZE) {
-        yield held.length === 1 ? (held[0] as Uint8Array) : Buffer.concat(held, heldBytes);
+        if (held.length === 1) yield held[0] as Uint8Array;
+        else {
+          const whole = Buffer.concat(held, heldBytes);
+          reader.release(held);
+          yield whole;
+        }
         held = [];
         heldBytes = 0;
       }
@@ -94,7 +99,11 @@ export async function putStream(t: PutTarget, reader: BodyReader, size: number):
       heldBytes += c.length;
     }
     reader.finish(expected); // throws INTEGRITY before the last bytes go out
-    if (heldBytes > 0) yield Buffer.concat(held, heldBytes);
+    if (heldBytes > 0) {
+      const whole = Buffer.concat(held, heldBytes);
+      reader.release(held);
+      yield whole;
+    }
   }
   const src = Readable.from(heldBack(), { objectMode: false });
   src.on('error', (err: Error) => {
