@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { S3Buckets } from '../../s3/s3-buckets.js';
 import { FAILING } from '../../scrub/findings.js';
 import { looseModeWarning } from '../../config/load.js';
 import type { ScrubMode, ScrubSource } from '../../scrub/scrub.js';
@@ -105,6 +104,7 @@ ${EXIT_HELP}`)
       } else {
         const t = parseTarget(arg as string);
         out = await withStorage(opts, cmd, d, async (s) => {
+          const { S3Buckets } = await import('../../s3/s3-buckets.js');
           const buckets = new S3Buckets(s.client);
           if (opts.repair === true && (await buckets.versioning(t.bucket)) === 'Unversioned') throw new UserError(`bucket ${t.bucket} has no versioning: there are no older versions to repair from`, EXIT.FAILURE);
           return run(buckets, { bucket: t.bucket, prefix: t.prefix, dirBucket: t.bucket, dirPrefix: t.prefix, label: describeTarget(t) }, bucketSource(buckets, t.bucket, t.kp), (repo) => bucketSource(buckets, t.bucket, `${t.kp}${repo}keys/`));

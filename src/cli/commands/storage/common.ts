@@ -6,7 +6,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../../config/load.js';
 import type { RwmConfig } from '../../../config/schema.js';
 import { BUCKET_RE, normalisePrefix } from '../../../backend/s3/settings.js';
-import { createStorageClient } from '../../../storage/client.js';
 import { StorageError } from '../../../storage/errors.js';
 import { isBackendError } from '../../../backend/errors.js';
 import { StateFormatError } from '../../../state/format.js';
@@ -61,6 +60,8 @@ export async function openStorage(opts: ConnectionOptions, cmd: Command, deps: S
   };
   const main = await resolveS3Connection(flags, deps.env, config, { useEnvKeys: true });
   for (const w of [...warnings, ...main.warnings]) deps.stderr.write(`rwm: warning: ${w}\n`);
+  // Loaded here, not at start-up: the AWS SDK is a fifth of a second that `scrub --path` never needs.
+  const { createStorageClient } = await import('../../../storage/client.js');
   const client = createStorageClient(main.connection);
   const others: S3Client[] = [];
   return {
