@@ -47,6 +47,9 @@ export const DENIED_ACTIONS: readonly DeniedAction[] = [
   { action: 's3:PutObjectLegalHold', why: 'set or lift legal holds' },
   { action: 's3:PutReplicationConfiguration', why: 'replicate the backups elsewhere' },
   { action: 's3:PutObjectTagging', why: 'tag objects into a tag-filtered lifecycle rule' },
+  { action: 's3:PutObjectVersionTagging', why: 'tag older versions into a tag-filtered lifecycle rule' },
+  { action: 's3:DeleteObjectTagging', why: 'strip the tags the admin set' },
+  { action: 's3:DeleteObjectVersionTagging', why: 'strip the tags the admin set on older versions' },
   { action: 's3:PutEncryptionConfiguration', why: 'change default encryption (e.g. to a key the attacker controls)', optional: true },
 ];
 
@@ -58,9 +61,6 @@ export const DENIED_ACTIONS: readonly DeniedAction[] = [
 export const DESTRUCTIVE_ACTIONS: readonly string[] = [
   ...DENIED_ACTIONS.map((d) => d.action),
   's3:DeleteObject',
-  's3:DeleteObjectTagging',
-  's3:DeleteObjectVersionTagging',
-  's3:PutObjectVersionTagging',
 ];
 
 export const REQUIRED_DENIES = DENIED_ACTIONS.filter((d) => d.optional !== true).map((d) => d.action);

@@ -20,6 +20,7 @@ import {
   PutObjectLockConfigurationCommand,
   PutObjectRetentionCommand,
   PutObjectTaggingCommand,
+  DeleteObjectTaggingCommand,
   type ObjectLockEnabled,
   type ExpirationStatus,
   type S3Client,
@@ -110,6 +111,19 @@ export async function runProbes(i: ProbeInput): Promise<ProbeReport> {
           },
           { action: 's3:PutObjectLegalHold', request: 'PutObjectLegalHold OFF on the canary', send: () => client.send(new PutObjectLegalHoldCommand({ Bucket: bucket, Key, LegalHold: { Status: 'OFF' } })) },
           { action: 's3:PutObjectTagging', request: 'PutObjectTagging on the canary', send: () => client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key, Tagging: { TagSet: [{ Key: 'rwm-probe', Value: '1' }] } })) },
+          // The canary's own version: for version tagging RGW looks the version up before it
+          // checks the policy, so a made-up one answers 404 whatever the policy says.
+          {
+            action: 's3:PutObjectVersionTagging',
+            request: "PutObjectTagging with the canary's VersionId",
+            send: () => client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key, VersionId: canary.versionId ?? 'null', Tagging: { TagSet: [{ Key: 'rwm-probe', Value: '1' }] } })),
+          },
+          { action: 's3:DeleteObjectTagging', request: 'DeleteObjectTagging on the canary', send: () => client.send(new DeleteObjectTaggingCommand({ Bucket: bucket, Key })) },
+          {
+            action: 's3:DeleteObjectVersionTagging',
+            request: "DeleteObjectTagging with the canary's VersionId",
+            send: () => client.send(new DeleteObjectTaggingCommand({ Bucket: bucket, Key, VersionId: canary.versionId ?? 'null' })),
+          },
         ]
       : []),
     {
@@ -179,21 +193,21 @@ async function attempt(p: Probe): Promise<ProbeResult> {
   }
 }
 
-async function ensureCanary(client: S3Client, bucket: string, Key: string): Promise<{ probe: ProbeResult }> {
-  const ok = (detail: string): { probe: ProbeResult } => ({ probe: { action: 's3:PutObject', outcome: 'ok', detail } });
+async function ensureCanary(client: S3Client, bucket: string, Key: string): Promise<{ probe: ProbeResult; versionId?: string }> {
+  const ok = (detail: string, versionId: string | undefined): { probe: ProbeResult; versionId?: string } => ({ probe: { action: 's3:PutObject', outcome: 'ok', detail }, ...(versionId !== undefined ? { versionId } : {}) });
   const failed = (detail: string): { probe: ProbeResult } => ({ probe: { action: 's3:PutObject', outcome: 'failed', detail } });
   try {
-    await client.send(new HeadObjectCommand({ Bucket: bucket, Key }));
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key }));
     await (await client.send(new GetObjectCommand({ Bucket: bucket, Key }))).Body?.transformToString();
-    return ok(`canary ${Key} exists and is readable`);
+    return ok(`canary ${Key} exists and is readable`, head.VersionId);
   } catch (err) {
     if (s3Status(err) !== 404) return failed(`reading the canary ${Key} → ${describeS3Error(err)}`);
   }
   try {
-    await client.send(
+    const put = await client.send(
       new PutObjectCommand({ Bucket: bucket, Key, Body: `rwm storage check canary: written by the backup user on ${new Date().toISOString()}; harmless probes run against it\n` }),
     );
-    return ok(`canary ${Key} written`);
+    return ok(`canary ${Key} written`, put.VersionId);
   } catch (err) {
     return failed(`PutObject ${Key} → ${describeS3Error(err)}`);
   }

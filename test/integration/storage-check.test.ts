@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   DeleteBucketPolicyCommand,
+  DeleteObjectTaggingCommand,
   GetBucketLifecycleConfigurationCommand,
+  GetObjectTaggingCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
   GetBucketPolicyCommand,
   GetBucketVersioningCommand,
   PutBucketLifecycleConfigurationCommand,
@@ -244,6 +248,32 @@ describe('rwm storage check --as-backup with nothing but the backup user\'s keys
     const text = await storage(['check', good, '--as-backup'], backupOnly());
     assert.equal(text.status, 0, text.stdout + text.stderr);
     assert.equal(text.stdout.split('\n')[0], `${good}: policed`);
+  });
+
+  test('tags: the backup user can neither tag an older version nor strip tags the admin set, and the check tries each', async () => {
+    const backup = testClient(env, 'backup');
+    try {
+      const Key = 'data/00/tagged';
+      const put = await admin.send(new PutObjectCommand({ Bucket: good, Key, Body: 'x', Tagging: 'keep=admin' }));
+      const VersionId = put.VersionId;
+      assert.ok(VersionId !== undefined);
+      const refused = async (what: string, f: () => Promise<unknown>): Promise<void> => {
+        await assert.rejects(f(), (err: { $metadata?: { httpStatusCode?: number } }) => err.$metadata?.httpStatusCode === 403, `${what} was not refused`);
+      };
+      await refused('PutObjectTagging with a VersionId', () => backup.send(new PutObjectTaggingCommand({ Bucket: good, Key, VersionId, Tagging: { TagSet: [{ Key: 'expire', Value: 'now' }] } })));
+      await refused('DeleteObjectTagging', () => backup.send(new DeleteObjectTaggingCommand({ Bucket: good, Key })));
+      await refused('DeleteObjectTagging with a VersionId', () => backup.send(new DeleteObjectTaggingCommand({ Bucket: good, Key, VersionId })));
+      const tags = (await admin.send(new GetObjectTaggingCommand({ Bucket: good, Key, VersionId }))).TagSet ?? [];
+      assert.deepEqual(tags.map((t) => `${t.Key}=${t.Value}`), ['keep=admin']);
+    } finally {
+      backup.destroy();
+    }
+    const actions = ['s3:PutObjectVersionTagging', 's3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'];
+    const goodRep = await check(good, ['--as-backup'], 0, backupOnly());
+    for (const a of actions) assert.equal(goodRep.probes.find((p) => p.action === a)?.outcome, 'refused', `${a}: ${JSON.stringify(goodRep.probes)}`);
+    const badRep = await check(bad, ['--as-backup'], 1, backupOnly());
+    const allowed = badRep.findings.filter((f) => f.code === 'backup-allowed').map((f) => f.action);
+    for (const a of actions) assert.ok(allowed.includes(a), `${a} not reported as allowed on the loose bucket: ${allowed.join(', ')}`);
   });
 
   test('fails on a bucket whose Deny was replaced by an Allow of s3:*: the attempts and the policy audit both say so', async () => {
