@@ -50,6 +50,10 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
     const { registerMaintain } = await import('./commands/maintain.js');
     return (p) => registerMaintain(p, storageDeps);
   },
+  backup: async () => {
+    const { registerBackup } = await import('./commands/backup/index.js');
+    return (p) => registerBackup(p, storageDeps);
+  },
 };
 
 /** The command named first on the command line alone; all of them for help, --version and mistakes. */

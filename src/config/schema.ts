@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseRepoPath } from '../backend/repo-path.js';
 import { parseSize } from '../util/size.js';
 import { BUCKET_RE, normalisePrefix } from '../backend/s3/settings.js';
+import { backupSectionSchema } from '../backup/config.js';
 
 const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
   try {
@@ -184,6 +185,7 @@ export const configSchema = z.strictObject({
   s3: s3ProfilesSectionSchema.default({ profiles: {} }),
   storage: storageSectionSchema.default({}),
   maintain: z.record(profileName, maintainJobSchema).default({}),
+  backup: backupSectionSchema.default({ profiles: {} }),
 });
 
 export type RwmConfig = z.infer<typeof configSchema>;
