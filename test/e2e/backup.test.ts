@@ -1,0 +1,225 @@
+// End to end (issue 12): `rwm backup init` and `rwm backup` on the backup host with real restic 0.14,
+// one profile writing to a local repository, an off-site one through `rwm serve` (HTTP, htpasswd)
+// and one direct to a policed RGW bucket with the backup user's keys. Notifications go to an HTTP
+// receiver on loopback in the test.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { GetBucketPolicyCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
+import { makeTree } from '../helpers/data.js';
+import { runCli, describeCliRun } from '../helpers/cli-run.js';
+import { restic } from '../helpers/restic.js';
+import { bucketName, deleteBucket, listVersions, s3TestEnv, testClient } from '../helpers/s3.js';
+import { directRepo, keysEnv, snapshotIds, writeHtpasswd } from '../helpers/s3-restic.js';
+import { removeDir, startServer, tempDir, type RunningServer } from '../helpers/server.js';
+import { runStorage, writeProfilesConfig } from '../helpers/storage.js';
+import { freePort } from '../helpers/s3-cluster.js';
+
+const env = s3TestEnv();
+const REPO_PW = 'repo-password-4f1c2b';
+const MGMT_PW = 'management-password-9e7d3a';
+const REST_PW = 'rest-password-77ab01';
+
+interface Received { readonly path: string; readonly body: string }
+
+describe('rwm backup: local + rwm serve + policed bucket', () => {
+  const bucket = bucketName('rwm-backup');
+  let dir: string;
+  let server: RunningServer;
+  let receiver: Server;
+  let hookUrl: string;
+  const received: Received[] = [];
+  let config: string;
+  let statusDir: string;
+  let promFile: string;
+  const f = (name: string): string => join(dir, name);
+  const rwm = (args: string[], input = ''): ReturnType<typeof runCli> => runCli(['backup', ...args, '--config', config], { HOME: dir, RWM_STATE_DIR: join(dir, 'state') }, 120_000, input);
+  const snapshotsOf = async (repo: string, pwFile: string, extra: NodeJS.ProcessEnv = {}): Promise<string[]> => {
+    const r = await restic(['-r', repo, '--password-file', pwFile, 'snapshots', '--json'], extra);
+    assert.equal(r.code, 0, `restic snapshots ${repo}: ${r.stderr}`);
+    return snapshotIds(r.stdout);
+  };
+  const status = async (profile: string): Promise<{ result: string; error?: string; repositories: { name: string; result: string; error?: string; snapshotId?: string; state?: string; forget?: { kept: number; removed: number } }[] }> =>
+    JSON.parse(await readFile(join(statusDir, `${profile}.status.json`), 'utf8')) as never;
+
+  before(async () => {
+    dir = await tempDir('rwm-backup-');
+    await makeTree(f('src'), 20, 64 << 10);
+    for (const [n, v] of [['pw', REPO_PW], ['mgmt', MGMT_PW], ['restpw', REST_PW], ['wrongpw', 'not-the-password']]) {
+      await writeFile(f(n), `${v}\n`);
+      await chmod(f(n), 0o600);
+    }
+    await mkdir(f('data'));
+    writeHtpasswd(join(f('data'), '.htpasswd'), 'alice', REST_PW);
+    server = await startServer(f('data'));
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => {
+        received.push({ path: req.url ?? '', body });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+    const created = await runStorage(env, ['create', bucket, '--user', 'backup', '--prefix', 'repo']);
+    assert.equal(created.status, 0, created.stderr);
+    const closed = await freePort();
+    statusDir = f('status');
+    promFile = f('rwm.prom');
+    const local = (name: string, pw = f('pw')): string => `        ${name}: { repository: ${f(name)}, passwordFile: ${pw} }`;
+    const notify = (p: string): string[] => [`      notify: { webhook: ${hookUrl}/webhook/${p}, healthchecks: ${hookUrl}/hc/${p}, retries: 1 }`];
+    const yaml = [
+      'backup:',
+      `  statusDir: ${statusDir}`,
+      `  prometheusFile: ${promFile}`,
+      '  profiles:',
+      '    base:',
+      `      paths: [${f('src')}]`,
+      "      excludes: ['*.skip']",
+      '      tags: [rwm-test]',
+      '    full:',
+      '      inherit: base',
+      '      forget: { keepLast: 1 }',
+      '      repositories:',
+      local('local'),
+      `        http: { repository: 'rest:${server.url}alice/', passwordFile: ${f('pw')}, restUser: alice, restPasswordFile: ${f('restpw')} }`,
+      `        bucket: { repository: '${directRepo(env, bucket, 'repo')}', passwordFile: ${f('pw')}, s3Profile: backup }`,
+      ...notify('full'),
+      '      hooks:',
+      `        before: [{ command: [sh, -c, 'echo "$RWM_PROFILE $RWM_REPOSITORY" >> ${f('hooks.log')}'] }]`,
+      `        after: [{ command: [sh, -c, 'echo "after $RWM_REPOSITORY $RWM_SNAPSHOT_ID" >> ${f('hooks.log')}'] }]`,
+      '    s3only:',
+      '      inherit: base',
+      '      repositories:',
+      `        bucket: { repository: '${directRepo(env, bucket, 'repo')}', passwordFile: ${f('pw')}, s3Profile: backup }`,
+      ...notify('s3only'),
+      '    failhook:',
+      '      inherit: base',
+      '      repositories:',
+      local('local2'),
+      ...notify('failhook'),
+      '      hooks:',
+      "        before: [{ command: ['false'] }]",
+      `        failure: [{ command: [sh, -c, 'echo "failed: $RWM_ERROR" >> ${f('hooks.log')}'] }]`,
+      '    wrongpw:',
+      '      inherit: base',
+      '      repositories:',
+      local('local', f('wrongpw')),
+      ...notify('wrongpw'),
+      '    unreachable:',
+      '      inherit: base',
+      '      repositories:',
+      `        gone: { repository: 'rest:http://127.0.0.1:${closed}/x/', passwordFile: ${f('pw')} }`,
+      ...notify('unreachable'),
+      '    good:',
+      '      inherit: base',
+      '      repositories:',
+      local('local3'),
+    ].join('\n');
+    config = await writeProfilesConfig(dir, env, yaml);
+    for (const r of ['local2', 'local3']) assert.equal((await restic(['-r', f(r), '--password-file', f('pw'), 'init'])).code, 0);
+  });
+  after(async () => {
+    await server?.stop();
+    receiver?.close();
+    await deleteBucket(env, bucket);
+    await removeDir(dir);
+  });
+
+  test('backup init adds the management key to the off-site repositories only; backup twice; forget only local', { timeout: 240_000 }, async () => {
+    const init = await rwm(['init', 'full', '--management-password-file', f('mgmt')]);
+    assert.equal(init.status, 0, describeCliRun(init));
+    assert.match(init.stdout, /full\/local: initialised, management key not-off-site/);
+    assert.match(init.stdout, /full\/http: initialised, management key added/);
+    assert.match(init.stdout, /full\/bucket: initialised, management key added/);
+    const again = await rwm(['init', 'full', '--management-password-file', f('mgmt')]);
+    assert.match(again.stdout, /full\/http: exists, management key present/, describeCliRun(again));
+
+    for (let i = 0; i < 2; i++) {
+      const r = await rwm(['full']);
+      assert.equal(r.status, 0, describeCliRun(r));
+      assert.match(r.stdout, /full: success/);
+      for (const s of [REPO_PW, MGMT_PW, REST_PW, env.backup.secretAccessKey]) assert.ok(!r.stdout.includes(s) && !r.stderr.includes(s), 'no secret in the output');
+    }
+    const backupKeys = keysEnv(env.backup);
+    assert.equal((await snapshotsOf(f('local'), f('pw'))).length, 1, 'forget --prune ran on the local repository');
+    // the management password opens each off-site repository, and nothing was forgotten there
+    assert.equal((await snapshotsOf(`rest:${server.url.replace('http://', `http://alice:${REST_PW}@`)}alice/`, f('mgmt'))).length, 2);
+    assert.equal((await snapshotsOf(directRepo(env, bucket, 'repo'), f('mgmt'), backupKeys)).length, 2);
+    const local = await restic(['-r', f('local'), '--password-file', f('mgmt'), 'snapshots']);
+    assert.notEqual(local.code, 0, 'the local repository has no management key');
+
+    const st = await status('full');
+    assert.equal(st.result, 'success');
+    assert.deepEqual(st.repositories.map((r) => [r.name, r.result]), [['local', 'success'], ['http', 'success'], ['bucket', 'success']]);
+    const state = st.repositories.find((r) => r.name === 'bucket')?.state;
+    assert.ok(state !== undefined, 'a state was saved for the bucket');
+    assert.ok((await listVersions(env, bucket, 'repo/.rwm/state/')).some((v) => v.key.includes(state)), 'the state is in the bucket');
+    assert.deepEqual(st.repositories.find((r) => r.name === 'local')?.forget, { kept: 1, removed: 1 });
+    const statusText = await readFile(join(statusDir, 'full.status.json'), 'utf8');
+    for (const s of [REPO_PW, MGMT_PW, REST_PW, env.backup.secretAccessKey]) assert.ok(!statusText.includes(s), 'no secret in the status file');
+    const prom = await readFile(promFile, 'utf8');
+    assert.match(prom, /^rwm_backup_success\{profile="full"\} 1$/m);
+    assert.match(prom, /^rwm_backup_repository_success\{profile="full",repository="bucket"\} 1$/m);
+    const hooks = await readFile(f('hooks.log'), 'utf8');
+    assert.match(hooks, /^full bucket$/m);
+    assert.match(hooks, new RegExp(`^after local ${st.repositories[0]?.snapshotId ?? 'x'}$`, 'm'));
+    assert.ok(received.some((m) => m.path === '/hc/full/start'));
+    assert.ok(received.some((m) => m.path === '/hc/full'));
+    const hook = received.find((m) => m.path === '/webhook/full' && m.body.includes('"success"'));
+    assert.ok(hook !== undefined, 'the webhook got the success event');
+    assert.equal((JSON.parse(hook.body) as { event: string }).event, 'success');
+  });
+
+  test('a failing before-hook, a wrong password, an unreachable server: exit 1, /fail pings, status says why; the other profiles still run', { timeout: 180_000 }, async () => {
+    received.length = 0;
+    const r = await rwm(['failhook', 'wrongpw', 'unreachable', 'good']);
+    assert.equal(r.status, 1, describeCliRun(r));
+    assert.equal((await status('good')).result, 'success');
+    assert.equal((await snapshotsOf(f('local2'), f('pw'))).length, 0, 'the before-hook failure skipped the backup');
+    assert.match((await status('failhook')).error ?? '', /before hook false failed/);
+    assert.match(await readFile(f('hooks.log'), 'utf8'), /failed: before hook false failed/);
+    assert.match((await status('wrongpw')).error ?? '', /wrong password/);
+    assert.equal((await status('unreachable')).result, 'failure');
+    for (const p of ['failhook', 'wrongpw', 'unreachable']) {
+      assert.ok(received.some((m) => m.path === `/hc/${p}/fail` && m.body.includes('failure')), `a /fail ping for ${p}`);
+      assert.ok(received.some((m) => m.path === `/webhook/${p}` && m.body.includes('"failure"')), `a failure webhook for ${p}`);
+    }
+    assert.match(await readFile(promFile, 'utf8'), /^rwm_backup_success\{profile="wrongpw"\} 0$/m);
+  });
+
+  test('a second run while the profile is locked is reported at once, exit 1', async () => {
+    const lock = join(statusDir, 'locks', 'good.lock');
+    await writeFile(lock, `${process.pid}\n`);
+    const r = await rwm(['good']);
+    assert.equal(r.status, 1, describeCliRun(r));
+    assert.match(r.stdout, /already running: another run \(pid \d+\) holds the lock/);
+    await writeFile(lock, '999999999\n'); // a dead owner: the lock is stale and taken over
+    const again = await rwm(['good']);
+    assert.equal(again.status, 0, describeCliRun(again));
+  });
+
+  test('a bucket whose deny statement was removed fails the check, and restic does not run', { timeout: 120_000 }, async () => {
+    const admin = testClient(env, 'admin');
+    try {
+      const before = (await snapshotsOf(directRepo(env, bucket, 'repo'), f('pw'), keysEnv(env.backup))).length;
+      const policy = JSON.parse((await admin.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? '{}') as { Statement: { Sid?: string }[] };
+      const loose = { ...policy, Statement: policy.Statement.filter((s) => s.Sid !== 'RwmBackupDenyDestroy') };
+      await admin.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(loose) }));
+      try {
+        received.length = 0;
+        const r = await rwm(['s3only']);
+        assert.equal(r.status, 1, describeCliRun(r));
+        assert.match((await status('s3only')).error ?? '', /not policed/);
+        assert.ok(received.some((m) => m.path === '/hc/s3only/fail'));
+        assert.equal((await snapshotsOf(directRepo(env, bucket, 'repo'), f('pw'), keysEnv(env.backup))).length, before, 'no backup ran');
+      } finally {
+        await admin.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
+      }
+    } finally {
+      admin.destroy();
+    }
+  });
+});
