@@ -47,7 +47,7 @@ describe('rwm backup: local + rwm serve + policed bucket', () => {
   before(async () => {
     dir = await tempDir('rwm-backup-');
     await makeTree(f('src'), 20, 64 << 10);
-    for (const [n, v] of [['pw', REPO_PW], ['mgmt', MGMT_PW], ['restpw', REST_PW], ['wrongpw', 'not-the-password']]) {
+    for (const [n, v] of [['pw', REPO_PW], ['mgmt', MGMT_PW], ['restpw', REST_PW], ['wrongpw', 'not-the-password']] as const) {
       await writeFile(f(n), `${v}\n`);
       await chmod(f(n), 0o600);
     }
