@@ -14,6 +14,7 @@ import { MemoryBuckets } from '../s3/memory-buckets.js';
 import type { StateEntry } from '../state/format.js';
 import { FAILING, type Finding } from './findings.js';
 import { newReport, scrub, slotOf, type ScrubMode, type ScrubReport, type ScrubSource } from './scrub.js';
+import { HashPool } from './hash-pool.js';
 import { bucketSource, localSource } from './sources.js';
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
@@ -347,12 +348,15 @@ describe('incremental scrubs', () => {
   });
 });
 
-describe('scrub of a local directory', () => {
+describe('scrub of a local directory (hashed on worker threads, as rwm scrub --path does)', () => {
   let root: string;
+  const pool = new HashPool(2);
+  const local = (dir: string): ScrubSource => localSource(dir, pool);
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'rwm-scrub-test-'));
   });
   after(async () => {
+    await pool.close();
     await rm(root, { recursive: true, force: true });
   });
 
@@ -378,7 +382,7 @@ describe('scrub of a local directory', () => {
     await writeFile(join(dir, '.htpasswd'), 'user:$2y$...');
     await mkdir(join(dir, '.rwm-tmp'));
     await writeFile(join(dir, '.rwm-tmp', 'upload'), 'partial');
-    const clean = await run(localSource(dir));
+    const clean = await run(local(dir));
     assert.deepEqual(clean.report.findings, []);
     assert.equal(clean.report.hashed, 5);
 
@@ -390,7 +394,7 @@ describe('scrub of a local directory', () => {
     const emptyId = sha('x');
     await file(dir, `data/${emptyId.slice(0, 2)}/${emptyId}`, '');
     await file(dir, 'notes.txt', 'hello');
-    const { report } = await run(localSource(dir), { kind: 'incremental' }, clean.entries);
+    const { report } = await run(local(dir), { kind: 'incremental' }, clean.entries);
     assert.deepEqual(
       codes(report),
       pairs(['corrupt', r0.packs[0] as string], ['corrupt', r0.index], ['empty', `data/${emptyId.slice(0, 2)}/${emptyId}`], ['foreign', 'notes.txt']),
@@ -405,26 +409,26 @@ describe('scrub of a local directory', () => {
     const named = `snapshots/${'b'.repeat(64)}`;
     await symlink(join(dir, r0.snapshot), join(dir, named));
     await symlink(join(dir, r0.index), join(dir, 'a-link'));
-    const { report } = await run(localSource(dir));
+    const { report } = await run(local(dir));
     assert.deepEqual(codes(report), [['foreign', 'a-link'], ['foreign', named]]);
   });
 
   test('a changed file keeps its name but gets a new "version" (size, mtime, inode) and is read again', async () => {
     const dir = join(root, 'b');
     const r0 = await localRepo(dir);
-    const first = await run(localSource(dir));
+    const first = await run(local(dir));
     const pack = join(dir, r0.packs[1] as string);
     await chmod(pack, 0o600);
     const b = await readFile(pack);
     b[5] = (b[5] as number) ^ 0x80; // one bit, same size
     await writeFile(pack, b);
-    const second = await run(localSource(dir), { kind: 'incremental' }, first.entries);
+    const second = await run(local(dir), { kind: 'incremental' }, first.entries);
     assert.deepEqual(codes(second.report), [['corrupt', r0.packs[1] as string]]);
     assert.equal(second.report.hashed, 1);
   });
 
   test('a directory that does not exist fails with ENOENT', async () => {
-    await assert.rejects(run(localSource(join(root, 'nope'))), (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
+    await assert.rejects(run(local(join(root, 'nope'))), (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
   });
 });
 

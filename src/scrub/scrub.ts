@@ -24,6 +24,8 @@ export interface ScrubSource {
   /** Every key's records, newest (current) first, keys in S3's order. */
   groups(): AsyncIterable<VersionRecord[]>;
   read(rec: VersionRecord, signal?: AbortSignal): Promise<Readable>;
+  /** Where the source can hash a record faster than by reading it here (local files: on worker threads). */
+  hash?(rec: VersionRecord, keep: number, signal?: AbortSignal): Promise<Hashed>;
   /** True for a record that is no restic file whatever its name (a symlink or other non-regular file in a directory). */
   isForeign?(rec: VersionRecord): boolean;
 }
@@ -75,7 +77,7 @@ export function slotOf(key: string, slots: number): number {
 /** Index and snapshot files bigger than this are not opened (restic keeps index files below 8 MiB). */
 export const MAX_UNPACKED_FILE = 64 * 1024 * 1024;
 
-interface Hashed {
+export interface Hashed {
   readonly sha256: string;
   readonly bytes: number;
   /** At least the first `keep` bytes (all of them when `bytes` <= `keep`). */
@@ -157,7 +159,8 @@ export async function* scrub(o: ScrubOptions, report: ScrubReport): AsyncGenerat
     const unpacked = o.opener !== undefined && (name.kind === 'index' || name.kind === 'snapshots');
     let h: Hashed;
     try {
-      h = await hashOf(await o.source.read(top, o.signal), name.kind === 'keys' ? MAX_KEY_FILE : unpacked ? MAX_UNPACKED_FILE : 0);
+      const keep = name.kind === 'keys' ? MAX_KEY_FILE : unpacked ? MAX_UNPACKED_FILE : 0;
+      h = o.source.hash !== undefined ? await o.source.hash(top, keep, o.signal) : await hashOf(await o.source.read(top, o.signal), keep);
     } catch (err) {
       return { entry: entryOf(top), findings: [...findings, finding('unreadable', top, { message: `could not be read: ${(err as Error).message}` })], counted: 'none', bytes: 0 };
     }

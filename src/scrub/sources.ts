@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import type { VersionedBuckets, VersionRecord } from '../s3/bucket.js';
 import { compareKeys } from '../s3/names.js';
 import { groupBy } from '../util/ordered.js';
+import type { HashPool } from './hash-pool.js';
 import type { ScrubSource } from './scrub.js';
 
 export function bucketSource(buckets: VersionedBuckets, bucket: string, prefix: string, concurrency?: number): ScrubSource {
@@ -53,7 +54,7 @@ async function* walk(root: string, rel: string): AsyncGenerator<VersionRecord> {
   }
 }
 
-export function localSource(root: string): ScrubSource {
+export function localSource(root: string, pool?: HashPool): ScrubSource {
   return {
     prefix: '',
     groups: () => groupBy(walk(root, ''), (r) => r.key),
@@ -61,6 +62,14 @@ export function localSource(root: string): ScrubSource {
       if (rec.versionId === NOT_A_FILE) throw new Error('not a regular file');
       return createReadStream(join(root, rec.key), { highWaterMark: 1 << 20 });
     },
+    ...(pool !== undefined
+      ? {
+          hash: async (rec: VersionRecord, keep: number) => {
+            if (rec.versionId === NOT_A_FILE) throw new Error('not a regular file');
+            return pool.hash(join(root, rec.key), keep);
+          },
+        }
+      : {}),
     // Else a symlink named like a restic file would pass the name check and fail as unreadable.
     isForeign: (rec) => rec.versionId === NOT_A_FILE,
   };

@@ -6,12 +6,14 @@
 // password, index and snapshot files are also decrypted, and junk among them hidden by --repair.
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FAILING } from '../../scrub/findings.js';
 import { looseModeWarning } from '../../config/load.js';
 import type { ScrubMode, ScrubSource } from '../../scrub/scrub.js';
 import { runScrub, type ScrubOutput, type ScrubWhere } from '../../scrub/run.js';
+import { HashPool } from '../../scrub/hash-pool.js';
 import { bucketSource, localSource } from '../../scrub/sources.js';
 import type { VersionedBuckets } from '../../s3/bucket.js';
 import { CommandExit, EXIT, EXIT_HELP, UserError } from '../exit.js';
@@ -96,11 +98,14 @@ ${EXIT_HELP}`)
       let out: ScrubOutput;
       if (opts.path !== undefined) {
         const root = resolve(opts.path);
-        const source = localSource(root);
-        out = await run(undefined, { bucket: '', prefix: root, dirBucket: '_local', dirPrefix: createHash('sha256').update(root).digest('hex').slice(0, 16), label: root }, source, (repo) => localSource(join(root, repo, 'keys'))).catch((err: unknown) => {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`--path ${opts.path}: no such directory`, EXIT.FAILURE, { cause: err });
-          throw err;
-        });
+        const pool = new HashPool(Math.min(availableParallelism(), concurrency));
+        const source = localSource(root, pool);
+        out = await run(undefined, { bucket: '', prefix: root, dirBucket: '_local', dirPrefix: createHash('sha256').update(root).digest('hex').slice(0, 16), label: root }, source, (repo) => localSource(join(root, repo, 'keys'), pool))
+          .catch((err: unknown) => {
+            if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`--path ${opts.path}: no such directory`, EXIT.FAILURE, { cause: err });
+            throw err;
+          })
+          .finally(() => pool.close());
       } else {
         const t = parseTarget(arg as string);
         out = await withStorage(opts, cmd, d, async (s) => {
