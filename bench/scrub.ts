@@ -9,7 +9,7 @@
 // Every measured command is its own process under /usr/bin/time: wall time, user+sys CPU of it and its
 // children, peak RSS; plus radosgw's and ceph-osd's CPU over the same interval. Not a test: it reports.
 //
-// Usage: npm run bench:scrub -- [--mib 256] [--repeat 1] [--concurrency 8]
+// Usage: npm run bench:scrub -- [--mib 1024] [--repeat 1] [--concurrency 8]
 //   (or, with dist/ built: node --import tsx bench/scrub.ts ...)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -43,7 +43,7 @@ interface BenchConfig {
 function readConfig(): BenchConfig {
   const { values } = parseArgs({
     options: {
-      mib: { type: 'string', default: '256' },
+      mib: { type: 'string', default: '1024' },
       repeat: { type: 'string', default: '1' },
       concurrency: { type: 'string' },
     },
