@@ -101,7 +101,7 @@ async function hashOf(stream: Readable, keep: number): Promise<Hashed> {
   return { sha256: h.digest('hex'), bytes, head: Buffer.concat(head) };
 }
 
-const entryOf = (r: VersionRecord, verified?: number): StateEntry => ({
+const entryOf = (r: VersionRecord, verified?: number, opened?: number): StateEntry => ({
   key: r.key,
   versionId: r.versionId,
   deleteMarker: r.deleteMarker,
@@ -110,6 +110,7 @@ const entryOf = (r: VersionRecord, verified?: number): StateEntry => ({
   lastModified: r.lastModified,
   owner: r.owner,
   ...(verified !== undefined ? { verified } : {}),
+  ...(opened !== undefined ? { opened } : {}),
 });
 
 interface KeyResult {
@@ -152,11 +153,12 @@ export async function* scrub(o: ScrubOptions, report: ScrubReport): AsyncGenerat
       return { entry: entryOf(top), findings, counted: 'notHashable', bytes: 0 };
     }
     const id = name.id as string;
-    if (o.mode.kind !== 'full' && before !== undefined && before.versionId === top.versionId && before.verified !== undefined) {
-      return { entry: entryOf(top, before.verified), findings, counted: 'carried', bytes: 0 };
+    const unpacked = o.opener !== undefined && (name.kind === 'index' || name.kind === 'snapshots');
+    // With the password, a file an earlier scrub only hashed (it had no password) is read again, to be opened.
+    if (o.mode.kind !== 'full' && before !== undefined && before.versionId === top.versionId && before.verified !== undefined && (!unpacked || before.opened !== undefined)) {
+      return { entry: entryOf(top, before.verified, before.opened), findings, counted: 'carried', bytes: 0 };
     }
     if (o.mode.kind === 'sample' && slotOf(top.key, o.mode.slots) !== o.mode.cycle % o.mode.slots) return { entry: entryOf(top), findings, counted: 'notSampled', bytes: 0 };
-    const unpacked = o.opener !== undefined && (name.kind === 'index' || name.kind === 'snapshots');
     let h: Hashed;
     try {
       const keep = name.kind === 'keys' ? MAX_KEY_FILE : unpacked ? MAX_UNPACKED_FILE : 0;
@@ -178,7 +180,8 @@ export async function* scrub(o: ScrubOptions, report: ScrubReport): AsyncGenerat
       if (junk !== undefined) {
         return { entry: entryOf(top), findings: [...findings, finding('junk', top, { message: `${FINDING_CODES.junk}: ${junk}` })], repair: { kind: 'hide', target: top.key }, counted: 'hashed', bytes: h.bytes };
       }
-      return { entry: entryOf(top, now()), findings, counted: 'hashed', bytes: h.bytes };
+      const t = now();
+      return { entry: entryOf(top, t, unpacked ? t : undefined), findings, counted: 'hashed', bytes: h.bytes };
     }
     // Bad bytes: the newest older version whose bytes hash to the name, if any.
     let good: VersionRecord | undefined;

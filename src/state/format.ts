@@ -25,6 +25,8 @@ export interface StateEntry {
   readonly owner: string;
   /** In a verified state (written by a scrub): when these bytes were hashed and found good. */
   readonly verified?: number;
+  /** Also in a verified state: when a scrub with the repository password decrypted it (index/, snapshots/) and restic could use it. */
+  readonly opened?: number;
 }
 
 const headerSchema = z.object({
@@ -54,6 +56,7 @@ function line(e: StateEntry): string {
   o.lastModified = new Date(e.lastModified).toISOString();
   if (e.owner !== '') o.owner = e.owner;
   if (e.verified !== undefined) o.verified = new Date(e.verified).toISOString();
+  if (e.opened !== undefined) o.opened = new Date(e.opened).toISOString();
   return `${JSON.stringify(o)}\n`;
 }
 
@@ -71,6 +74,7 @@ function parseEntry(text: string, where: string): StateEntry {
     throw new StateFormatError(`${where}: needs key, versionId, lastModified and (unless deleteMarker) size and etag`);
   }
   const verified = typeof r.verified === 'string' ? Date.parse(r.verified) : NaN;
+  const opened = typeof r.opened === 'string' ? Date.parse(r.opened) : NaN;
   return {
     key: r.key,
     versionId: r.versionId,
@@ -80,6 +84,7 @@ function parseEntry(text: string, where: string): StateEntry {
     lastModified: t,
     owner: typeof r.owner === 'string' ? r.owner : '',
     ...(Number.isNaN(verified) ? {} : { verified }),
+    ...(Number.isNaN(opened) ? {} : { opened }),
   };
 }
 

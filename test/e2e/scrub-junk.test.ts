@@ -181,6 +181,19 @@ describe('junk in a rwm serve --path tree: rwm scrub --path --password-file find
     assert.match(text.stdout, /\[junk\] repo\/snapshots\//);
   });
 
+  test('with the password after a scrub without it: what that one only hashed is opened now, not carried over', async () => {
+    // state-nopw holds the verified state of the scrub without the password: index/ and snapshots/
+    // junk hashed fine there. Incremental, with the password, they must be read and opened.
+    const r = await runCli(['scrub', '--path', data, '--password-file', pwFile, '--json', '--state-dir', join(dir, 'state-nopw')]);
+    assert.equal(r.status, 1, describeCliRun(r));
+    const o = JSON.parse(r.stdout) as ScrubJson;
+    assert.deepEqual(failing(o), [
+      ['junk', `repo/index/${sha256hex(junk.index)}`],
+      ['junk', `repo/keys/${sha256hex(junk.keys)}`],
+      ['junk', `repo/snapshots/${sha256hex(junk.snapshots)}`],
+    ]);
+  });
+
   test('a wrong password fails the scrub and says so; a loose password file is warned about, not refused', async () => {
     const wrong = join(dir, 'wrong-password');
     await writeFile(wrong, 'not the password\n');

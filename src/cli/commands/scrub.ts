@@ -75,8 +75,8 @@ export function registerScrub(program: Command, deps: () => StorageDeps): void {
     .addHelpText('after', `
 Findings: corrupt, empty, misplaced, foreign, junk, unreadable (exit 1); deleted (reported only:
 a delete marker on top is a prune's doing, and rwm restore undoes it).
-With --password-file, only files this run reads are decrypted (add --full the first time, so that
-files an earlier scrub verified are opened too); a repository whose key the password does not open
+With --password-file, index/ and snapshots/ files are also decrypted: those an earlier scrub only
+hashed (without the password) are read again to be opened; a repository whose key the password does not open
 makes the scrub fail (exit 1). One password per run: scrub a tree of repositories one by one.
 ${EXIT_HELP}`)
     .action(async (arg: string | undefined, opts: ScrubFlags, cmd: Command) => {
