@@ -49,6 +49,10 @@ class RequestChunks implements AsyncIterator<Uint8Array> {
     req.on('end', this.onEnd);
     req.on('error', this.onError);
     req.on('close', this.onClose);
+    // Read lazily (after the backend opened its temp file): a client that sent a short body and hung
+    // up may be gone already, its 'close' emitted before these listeners; without this the upload
+    // would wait forever and its temp file stay behind.
+    if (req.destroyed) this.onClose();
   }
 
   private readonly onData = (chunk: Buffer): void => {
