@@ -54,6 +54,10 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
     const { registerBackup } = await import('./commands/backup/index.js');
     return (p) => registerBackup(p, storageDeps);
   },
+  schedule: async () => {
+    const { registerSchedule } = await import('./commands/schedule.js');
+    return (p) => registerSchedule(p, storageDeps);
+  },
 };
 
 /** The command named first on the command line alone; all of them for help, --version and mistakes. */
