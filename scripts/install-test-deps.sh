@@ -3,7 +3,7 @@
 # (apache2-utils) to write rest-server-style credential files, OpenSSH for the forced-command test,
 # and Ceph (mon, osd, radosgw) for the S3 test server (scripts/s3-test-server.sh). Idempotent; needs root (or sudo).
 set -euo pipefail
-PKGS=(restic rclone apache2-utils openssl openssh-server openssh-client curl ceph-mon ceph-osd radosgw ceph-common uuid-runtime)
+PKGS=(restic rclone apache2-utils openssl openssh-server openssh-client curl ceph-mon ceph-osd radosgw ceph-common uuid-runtime faketime systemd)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
