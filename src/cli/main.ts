@@ -50,6 +50,10 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
     const { registerMaintain } = await import('./commands/maintain.js');
     return (p) => registerMaintain(p, storageDeps);
   },
+  ledger: async () => {
+    const { registerLedger } = await import('./commands/ledger.js');
+    return (p) => registerLedger(p, storageDeps);
+  },
   backup: async () => {
     const { registerBackup } = await import('./commands/backup/index.js');
     return (p) => registerBackup(p, storageDeps);

@@ -151,7 +151,21 @@ export const forgetPolicySchema = z.strictObject({
   groupBy: z.string().optional(),
 });
 
-export const MAINTAIN_STEPS = ['storage-check', 'scrub', 'forget', 'check', 'verify', 'drop-versions', 'extend-retention'] as const;
+/** `maintain.<job>.ledger` (and `rwm ledger verify`'s flags): what the snapshot ledger reports. */
+export const ledgerOptionsSchema = z.strictObject({
+  /** restic's time may lie this far before the arrival (the longest backup), e.g. 24h. */
+  timeTolerance: z.string().regex(AGE, 'timeTolerance must be an age such as 24h or 2d').optional(),
+  /** ... and this far after it (clock skew), e.g. 10m. */
+  clockSkew: z.string().regex(AGE, 'clockSkew must be an age such as 10m').optional(),
+  /** A snapshot with fewer files or bytes than this share of its group's recent median is "shrunk". */
+  shrinkRatio: z.number().gt(0).lt(1).optional(),
+  /** At most this many snapshots of one host+paths group may arrive within `window`. */
+  flood: z.strictObject({ count: z.number().int().positive(), window: z.string().regex(AGE, 'window must be an age such as 24h') }).optional(),
+  /** Every snapshot must have come through rwm serve (else only those since its first record). */
+  served: z.boolean().optional(),
+});
+
+export const MAINTAIN_STEPS = ['storage-check', 'scrub', 'ledger', 'forget', 'check', 'verify', 'drop-versions', 'extend-retention'] as const;
 
 /** `maintain.<job>`: one repository the trusted host looks after with `rwm maintain`. */
 export const maintainJobSchema = z
@@ -165,6 +179,9 @@ export const maintainJobSchema = z
     /** The repository password, for restic's forget and check. */
     passwordFile: z.string().min(1),
     forget: forgetPolicySchema.optional(),
+    /** The snapshot ledger's thresholds; forget decides by trusted arrival times unless forgetBy: time. */
+    ledger: ledgerOptionsSchema.optional(),
+    forgetBy: z.enum(['arrival', 'time']).default('arrival'),
     /** restic check: --read-data, or --read-data-subset (e.g. "10%", "1/5"). */
     check: z.strictObject({ readData: z.boolean().optional(), readDataSubset: z.string().min(1).optional() }).default({}),
     /** drop-versions: its window, and whether to delete at all (else the step is a dry run). */
@@ -193,4 +210,5 @@ export type UserRuleConfig = z.infer<typeof userRuleSchema>;
 export type S3SectionConfig = z.infer<typeof s3SectionSchema>;
 export type S3ProfileConfig = z.infer<typeof s3ProfileSchema>;
 export type MaintainJobConfig = z.infer<typeof maintainJobSchema>;
+export type LedgerOptionsConfig = z.infer<typeof ledgerOptionsSchema>;
 export type MaintainStep = (typeof MAINTAIN_STEPS)[number];

@@ -4,7 +4,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { MaintainJobConfig, MaintainStep } from '../config/schema.js';
 import { isResticError } from '../restic/errors.js';
-import { isCountOnlyPolicy, resticCheck, resticForget, resticUnlock, type ForgetPolicy } from '../restic/commands.js';
+import { isCountOnlyPolicy, resticCheck, resticForget, resticForgetIds, resticUnlock, type ForgetPolicy } from '../restic/commands.js';
+import { planForget } from '../ledger/forget.js';
+import { recordRemoved, type Verified } from '../ledger/verify.js';
+import { saveBook, type Book } from '../ledger/book.js';
 import type { ResticRepo } from '../restic/env.js';
 import type { VersionedBuckets } from '../s3/bucket.js';
 import type { ScrubOutput } from '../scrub/run.js';
@@ -25,6 +28,12 @@ export interface JobContext {
   readonly s3?: { readonly client: S3Client; readonly buckets: VersionedBuckets; readonly bucket: string; readonly prefix: string; readonly kp: string };
   /** A scrub of the job's target: with repair, or only to record a verified state. */
   scrub(repair: boolean): Promise<ScrubOutput>;
+  /** --force-forget: ledger findings and the forget guard warn instead of stopping the run. */
+  readonly force: boolean;
+  /** The ledger brought up to date (once per run; not written in a dry run). */
+  ledger(): Promise<Verified>;
+  /** Names this run in the book ("maintain <job> <start time>"). */
+  readonly run: string;
   /** extend-retention (object-lock buckets). */
   extendRetention(days: number): Promise<{ checked: number; retained: number; failed: number }>;
 }
@@ -37,6 +46,29 @@ function scrubResult(o: ScrubOutput): StepResult {
     status: o.ok || failing.length === 0 ? 'ok' : 'findings',
     details: { state: o.state, hashed: o.report.hashed, hashedBytes: o.report.hashedBytes, carried: o.report.carried, findings: o.report.findings.filter((f) => f.code !== 'deleted').length, repaired: o.repaired, unrepaired: failing.map((f) => `${f.code} ${f.key}`).slice(0, 20) },
   };
+}
+
+/** forget decided from the ledger's trusted arrival times; restic gets explicit ids. */
+async function forgetByArrival(c: JobContext, keep: ForgetPolicy, groupBy: string | undefined, warnings: string[], signal: AbortSignal | undefined): Promise<StepResult> {
+  const v = await c.ledger();
+  const plan = planForget(v.book, v.present, keep, v.report.findings, groupBy !== undefined ? { groupBy } : {});
+  const details = { by: 'arrival', kept: plan.keep.length, removed: plan.remove.length, remove: plan.remove.map((id) => id.slice(0, 8)), blocked: plan.blocked };
+  if (plan.blocked.length > 0) {
+    if (!c.force) return { status: 'findings', details: { ...details, removed: 0, why: 'refused: snapshots with ledger findings would push out others (--force-forget to go on)' }, warnings };
+    warnings.push(`--force-forget: removing despite the guard: ${plan.blocked.join('; ')}`);
+  }
+  if (plan.remove.length === 0 || c.dryRun) return { status: 'ok', details: { ...details, deleted: false }, warnings };
+  const before: Book = v.book;
+  // Recorded first: a snapshot this run removes must never be reported as vanished.
+  await recordRemoved(v.report.book, before, plan.remove, c.run);
+  try {
+    await resticForgetIds(c.restic, plan.remove, { prune: true }, signal ? { signal } : {});
+  } catch (err) {
+    await saveBook(v.report.book, before).catch(() => undefined);
+    if (isResticError(err, 'INTERRUPTED') || isResticError(err, 'TIMEOUT')) await resticUnlock(c.restic).catch(() => undefined);
+    throw err;
+  }
+  return { status: 'ok', details: { ...details, deleted: true }, warnings };
 }
 
 export const STEPS: Record<MaintainStep, Step<JobContext>> = {
@@ -54,6 +86,17 @@ export const STEPS: Record<MaintainStep, Step<JobContext>> = {
       return scrubResult(await c.scrub(c.s3 !== undefined && !c.dryRun));
     },
   },
+  ledger: {
+    name: 'ledger',
+    async run(c) {
+      const v = await c.ledger();
+      const f = v.report.findings;
+      const details = { snapshots: v.report.snapshots, added: v.report.added.length, book: v.report.book, findings: f.map((x) => `${x.code}: ${x.message}`) };
+      if (f.length === 0) return { status: 'ok', details };
+      if (c.force) return { status: 'ok', details, warnings: [`--force-forget: going on despite ${f.length} ledger finding(s)`] };
+      return { status: 'findings', details };
+    },
+  },
   forget: {
     name: 'forget',
     async run(c, signal) {
@@ -63,6 +106,7 @@ export const STEPS: Record<MaintainStep, Step<JobContext>> = {
       const warnings = isCountOnlyPolicy(keep as ForgetPolicy)
         ? ['the forget policy only counts snapshots: with the backup keys an attacker can add forged snapshots that push real ones out (restic\'s docs); prefer keepWithin']
         : [];
+      if (c.job.forgetBy === 'arrival') return forgetByArrival(c, keep as ForgetPolicy, groupBy, warnings, signal);
       try {
         const r = await resticForget(c.restic, keep as ForgetPolicy, { prune: true, dryRun: c.dryRun, ...(groupBy !== undefined ? { groupBy } : {}) }, signal ? { signal } : {});
         const removed = r.groups.reduce((n, g) => n + (g.remove?.length ?? 0), 0);

@@ -6,6 +6,8 @@ import type { Backend, Store } from '../backend/backend.js';
 import { appendOnly } from '../backend/wrap/append-only.js';
 import { onlyKeyFilesInKeys } from '../backend/wrap/key-files.js';
 import { withQuotas, type Quota } from '../backend/wrap/quota.js';
+import { withLedger } from '../backend/wrap/ledger.js';
+import type { ArrivalLedger } from '../ledger/arrival.js';
 import { decideAccess, type AccessConfig } from '../auth/access.js';
 import { AuthBusyError, parseBasicAuth, type Htpasswd } from '../auth/htpasswd.js';
 import { parseRequestUrl, RouteError, routeTypeLabel } from './route.js';
@@ -32,6 +34,8 @@ export interface AppOptions {
   readonly userQuota?: ((user: string, roots: readonly (readonly string[])[]) => Quota | undefined) | undefined;
   /** How many audit events of one reason from one address are logged per window (default 100 per 10 s). */
   readonly auditLimit?: AuditLimit | undefined;
+  /** Where the arrival of every stored snapshot file is recorded (the snapshot ledger). */
+  readonly ledger?: ArrivalLedger | undefined;
 }
 
 export type RequestHandler = (req: Req, res: Res) => void;
@@ -81,8 +85,8 @@ export function createApp(opts: AppOptions): RequestHandler {
     refuse(who, res, 401, 'auth-failed', 'authentication failed', type);
   }
 
-  function backendFor(storeRepo: readonly string[], user: string | undefined, appendOnlyMode: boolean, quotaRoots: readonly (readonly string[])[]): Backend {
-    let b = onlyKeyFilesInKeys(opts.store.repo(storeRepo));
+  function backendFor(storeRepo: readonly string[], user: string | undefined, who: Who, appendOnlyMode: boolean, quotaRoots: readonly (readonly string[])[]): Backend {
+    let b = onlyKeyFilesInKeys(withLedger(opts.store.repo(storeRepo), opts.ledger, { repo: storeRepo.join('/'), user, addr: who.addr }));
     if (appendOnlyMode) b = appendOnly(b);
     const quotas: Quota[] = [];
     if (opts.storeQuota) quotas.push(opts.storeQuota);
@@ -151,7 +155,7 @@ export function createApp(opts: AppOptions): RequestHandler {
     }
     const ctx: RequestContext = {
       req, res, method, route, query, signal, typeLabel, metrics,
-      backend: backendFor(decision.storeRepo, auth.user, decision.appendOnly, decision.quotaRoots),
+      backend: backendFor(decision.storeRepo, auth.user, who, decision.appendOnly, decision.quotaRoots),
       maxUploadSize: opts.maxUploadSize,
     };
     try {

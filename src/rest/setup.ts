@@ -5,6 +5,7 @@ import { Quota } from '../backend/wrap/quota.js';
 import type { AccessConfig, UserRule } from '../auth/access.js';
 import type { Htpasswd } from '../auth/htpasswd.js';
 import type { UserRuleConfig } from '../config/schema.js';
+import type { ArrivalLedger } from '../ledger/arrival.js';
 import { createApp, type RequestHandler } from './app.js';
 import type { RestMetrics } from './metrics.js';
 
@@ -21,6 +22,8 @@ export interface ServeSettings {
   readonly logger: Logger;
   readonly accessLog: Logger | undefined;
   readonly metrics: RestMetrics;
+  /** Records the arrival of every snapshot file (undefined: none, e.g. read-only --as-of). */
+  readonly ledger?: ArrivalLedger | undefined;
 }
 
 export function createServeHandler(s: ServeSettings): RequestHandler {
@@ -62,5 +65,6 @@ export function createServeHandler(s: ServeSettings): RequestHandler {
     maxUploadSize: s.maxUploadSize,
     storeQuota,
     userQuota,
+    ledger: s.ledger,
   });
 }

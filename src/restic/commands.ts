@@ -142,6 +142,21 @@ export async function resticForget(repo: ResticRepo, policy: ForgetPolicy, optio
   return { groups: parsed.data, pruneOutput: rest };
 }
 
+/**
+ * `restic forget ID... [--prune]`: removes exactly these snapshots (the trusted host decided which,
+ * from times restic's own `time` field cannot steer). Resolves with restic's text output.
+ */
+export async function resticForgetIds(repo: ResticRepo, ids: readonly string[], options: { prune?: boolean; dryRun?: boolean } = {}, opts: ResticCallOptions = {}): Promise<{ output: string[] }> {
+  if (ids.length === 0) throw new ResticError('INVALID', 'forget needs at least one snapshot id');
+  for (const id of ids) if (!/^[0-9a-f]{64}$/.test(id)) throw new ResticError('INVALID', `not a full snapshot id: ${JSON.stringify(id)}`);
+  const args = ['forget'];
+  if (options.prune === true) args.push('--prune');
+  if (options.dryRun === true) args.push('--dry-run');
+  args.push('--', ...ids);
+  const r = await runRestic(repo, args, opts);
+  return { output: r.stdout.split('\n').filter((l) => l.trim() !== '') };
+}
+
 export interface CheckOptions {
   readonly readData?: boolean;
   /** restic's --read-data-subset: `n/t`, `x%` or a size such as `5G`. */

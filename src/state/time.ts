@@ -10,6 +10,13 @@ export class TimeError extends Error {
   override readonly name = 'TimeError';
 }
 
+/** An age ("90m", "2h", "3d", "1w") in milliseconds. */
+export function parseAgeMs(text: string): number {
+  const age = AGE.exec(text);
+  if (age === null) throw new TimeError(`"${text}" is not an age such as 10m, 24h, 2d or 1w`);
+  return Number(age[1]) * UNIT_MS[age[2] as keyof typeof UNIT_MS];
+}
+
 export function parseTime(text: string, now: number = Date.now()): number {
   const age = AGE.exec(text);
   if (age !== null) return now - Number(age[1]) * UNIT_MS[age[2] as keyof typeof UNIT_MS];

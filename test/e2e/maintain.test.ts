@@ -30,7 +30,7 @@ const backup = keysEnv(env.backup);
 const REPO = 'repo';
 const KP = `${REPO}/`;
 const JOB = 'web1';
-const STEP_NAMES = ['storage-check', 'scrub', 'forget', 'check', 'verify', 'drop-versions', 'extend-retention'];
+const STEP_NAMES = ['storage-check', 'scrub', 'ledger', 'forget', 'check', 'verify', 'drop-versions', 'extend-retention'];
 
 interface StepJson {
   readonly name: string;
@@ -57,6 +57,7 @@ const stepOf = (r: ReportJson, name: string): StepJson => {
   assert.ok(s, `no step ${name}`);
   return s;
 };
+const pick = (o: Record<string, unknown> | undefined, keys: readonly string[]): Record<string, unknown> => Object.fromEntries(keys.map((k) => [k, o?.[k]]));
 const statuses = (r: ReportJson): Record<string, string> => Object.fromEntries(r.steps.map((s) => [s.name, s.status]));
 
 describe('rwm maintain on a policed bucket restic writes to directly', { timeout: 300_000 }, () => {
@@ -128,8 +129,8 @@ describe('rwm maintain on a policed bucket restic writes to directly', { timeout
     assert.equal(r.dryRun, true);
     assert.equal(r.result, 'ok', JSON.stringify(r, null, 2));
     assert.deepEqual(r.steps.map((s) => s.name), STEP_NAMES);
-    assert.deepEqual(statuses(r), { 'storage-check': 'ok', scrub: 'ok', forget: 'ok', check: 'ok', verify: 'ok', 'drop-versions': 'ok', 'extend-retention': 'skipped' });
-    assert.deepEqual(stepOf(r, 'forget').details, { kept: 1, removed: 2 }, 'forget --dry-run counts what it would remove');
+    assert.deepEqual(statuses(r), { 'storage-check': 'ok', scrub: 'ok', ledger: 'ok', forget: 'ok', check: 'ok', verify: 'ok', 'drop-versions': 'ok', 'extend-retention': 'skipped' });
+    assert.deepEqual(pick(stepOf(r, 'forget').details, ['by', 'kept', 'removed', 'deleted']), { by: 'arrival', kept: 1, removed: 2, deleted: false }, 'forget --dry-run counts what it would remove, by arrival');
     assert.equal(stepOf(r, 'drop-versions').details?.deleted, false);
     assert.equal(stepOf(r, 'scrub').details?.repaired, 0);
     const now = await listVersions(env, bucket);
@@ -149,10 +150,10 @@ describe('rwm maintain on a policed bucket restic writes to directly', { timeout
     assert.equal(r.dryRun, false);
     assert.equal(r.result, 'ok', JSON.stringify(r, null, 2));
     assert.deepEqual(r.steps.map((s) => s.name), STEP_NAMES);
-    assert.deepEqual(statuses(r), { 'storage-check': 'ok', scrub: 'ok', forget: 'ok', check: 'ok', verify: 'ok', 'drop-versions': 'ok', 'extend-retention': 'skipped' });
+    assert.deepEqual(statuses(r), { 'storage-check': 'ok', scrub: 'ok', ledger: 'ok', forget: 'ok', check: 'ok', verify: 'ok', 'drop-versions': 'ok', 'extend-retention': 'skipped' });
     for (const s of r.steps) assert.equal(s.error, undefined, `${s.name}: ${s.error}`);
     const forget = stepOf(r, 'forget');
-    assert.deepEqual(forget.details, { kept: 1, removed: 2 });
+    assert.deepEqual(pick(forget.details, ['by', 'kept', 'removed', 'deleted']), { by: 'arrival', kept: 1, removed: 2, deleted: true });
     assert.ok(forget.warnings?.some((w) => /only counts snapshots/.test(w)), `count-only warning: ${JSON.stringify(forget.warnings)}`);
     const drop = stepOf(r, 'drop-versions');
     assert.equal(drop.details?.deleted, true);
@@ -182,7 +183,7 @@ describe('rwm maintain on a policed bucket restic writes to directly', { timeout
     const was = await listVersions(env, bucket);
     const r = await maintain([], 3);
     assert.equal(r.result, 'findings', JSON.stringify(r, null, 2));
-    assert.deepEqual(statuses(r), { 'storage-check': 'ok', scrub: 'findings', forget: 'skipped', check: 'skipped', verify: 'skipped', 'drop-versions': 'skipped', 'extend-retention': 'skipped' });
+    assert.deepEqual(statuses(r), { 'storage-check': 'ok', scrub: 'findings', ledger: 'skipped', forget: 'skipped', check: 'skipped', verify: 'skipped', 'drop-versions': 'skipped', 'extend-retention': 'skipped' });
     const scrub = stepOf(r, 'scrub');
     assert.equal(scrub.details?.repaired, 0);
     assert.deepEqual(scrub.details?.unrepaired, [`corrupt ${key}`]);

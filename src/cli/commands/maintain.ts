@@ -18,13 +18,17 @@ import { bucketSource, localSource } from '../../scrub/sources.js';
 import { DEFAULT_MIN_LIFECYCLE_DAYS } from '../../storage/check.js';
 import { runExtendRetention } from '../../storage/extend-retention.js';
 import { CommandExit, EXIT, UserError } from '../exit.js';
+import { bucketLedgerTarget, findingOptions, localLedgerTarget } from '../../ledger/target.js';
+import { verifyLedger, type LedgerTarget, type Verified } from '../../ledger/verify.js';
 import { openStorage, writeJson, type StorageDeps } from './storage/common.js';
+import { resticRepoForBucket } from './restic-repo.js';
 import { stateDirOf, writerOf } from './state/common.js';
 
 interface MaintainFlags {
   config?: string;
   dryRun?: boolean;
   yes?: boolean;
+  forceForget?: boolean;
   stateDir?: string;
   json?: boolean;
 }
@@ -40,6 +44,16 @@ async function readPassword(file: string): Promise<string> {
   }
 }
 
+/** The ledger of a job, verified at most once per run (its book is not written in a dry run). */
+function ledgerOf(target: LedgerTarget, name: string, job: MaintainJobConfig, opts: MaintainFlags): Pick<JobContext, 'ledger' | 'force' | 'run'> {
+  let once: Promise<Verified> | undefined;
+  return {
+    force: opts.forceForget === true,
+    run: `maintain ${name} ${new Date().toISOString()}`,
+    ledger: () => (once ??= verifyLedger(target, { findings: findingOptions(job.ledger), readOnly: opts.dryRun === true })),
+  };
+}
+
 async function runJob(name: string, job: MaintainJobConfig, config: RwmConfig, opts: MaintainFlags, cmd: Command, d: StorageDeps): Promise<PipelineReport> {
   const stateDir = stateDirOf(opts.stateDir, d.env);
   const dryRun = opts.dryRun === true;
@@ -52,7 +66,7 @@ async function runJob(name: string, job: MaintainJobConfig, config: RwmConfig, o
     const restic: ResticRepo = { repository: root, passwordFile: password, cacheDir };
     const pw = await readPassword(password);
     const ctx: JobContext = {
-      name, job, dryRun, yes: opts.yes === true, restic, stateDir, minLifecycleDays,
+      name, job, dryRun, yes: opts.yes === true, restic, stateDir, minLifecycleDays, ...ledgerOf(localLedgerTarget(restic, root, stateDir), name, job, opts),
       scrub: (repair) => runScrub({ buckets: undefined, where: { bucket: '', prefix: root, dirBucket: '_local', dirPrefix: createHash('sha256').update(root).digest('hex').slice(0, 16), label: root }, source: localSource(root), keysOf: (repo) => localSource(join(root, repo, 'keys')), password: pw, stateDir, full: false, mode: () => ({ kind: 'incremental' }), slots: 1, repair, concurrency: 8, writer: writerOf('scrub') }),
       extendRetention: () => Promise.reject(new Error('not a bucket')),
     };
@@ -60,23 +74,14 @@ async function runJob(name: string, job: MaintainJobConfig, config: RwmConfig, o
   }
   const s = await openStorage({ ...(opts.config !== undefined ? { config: opts.config } : {}), ...(job.profile !== undefined ? { profile: job.profile } : {}) }, cmd, d);
   try {
-    const keys = s.connection.credentials;
-    if (keys === undefined || typeof keys === 'function') throw new UserError(`maintain.${name}: restic needs the bucket owner's keys: give the job a profile with accessKeyId/secretAccessKey or credentialsFile, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`);
     const bucket = job.bucket as string;
     const prefix = (job.prefix ?? '').replace(/^\/+|\/+$/g, '');
     const kp = keyPrefix(prefix);
     const buckets = new S3Buckets(s.client);
-    const creds = keys as { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-    const endpoint = s.connection.endpoint ?? 'https://s3.amazonaws.com';
-    const restic: ResticRepo = {
-      repository: `${bucket}${prefix === '' ? '' : `/${prefix}`}`,
-      passwordFile: password,
-      cacheDir,
-      s3: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, ...(creds.sessionToken !== undefined ? { sessionToken: creds.sessionToken } : {}), region: s.connection.region, endpoint },
-    };
+    const restic = resticRepoForBucket(s, bucket, prefix, password, cacheDir, `maintain.${name}`);
     const pw = await readPassword(password);
     const ctx: JobContext = {
-      name, job, dryRun, yes: opts.yes === true, restic, stateDir, minLifecycleDays,
+      name, job, dryRun, yes: opts.yes === true, restic, stateDir, minLifecycleDays, ...ledgerOf(bucketLedgerTarget(restic, buckets, { bucket, prefix, kp }, stateDir), name, job, opts),
       s3: { client: s.client, buckets, bucket, prefix, kp },
       scrub: (repair) => runScrub({ buckets, where: { bucket, prefix, dirBucket: bucket, dirPrefix: prefix, label: `${bucket}/${prefix}` }, source: bucketSource(buckets, bucket, kp), keysOf: (repo) => bucketSource(buckets, bucket, `${kp}${repo}keys/`), password: pw, stateDir, full: false, mode: () => ({ kind: 'incremental' }), slots: 1, repair, concurrency: 8, writer: writerOf('scrub') }),
       extendRetention: (days) => runExtendRetention({ client: s.client, bucket, kp, days, dryRun, concurrency: 16 }),
@@ -95,6 +100,7 @@ export function registerMaintain(program: Command, deps: () => StorageDeps): voi
     .option('--config <file>', 'rwm config file (YAML) with maintain.<job> and s3.profiles (env RWM_CONFIG)')
     .option('--dry-run', 'forget --dry-run, no repairs, no deletes, no retention changes (checks still run)')
     .option('--yes', 'drop-versions deletes even where the job does not say dropVersions: true')
+    .option('--force-forget', 'go on despite snapshot ledger findings, and let forget remove snapshots while a kept one has a finding (logged in the report)')
     .option('--state-dir <dir>', 'state directory (verified states, reports; default: RWM_STATE_DIR, /var/lib/rwm for root, else ~/.local/state/rwm)')
     .option('--json', 'print the reports as JSON')
     .addHelpText('after', `

@@ -29,6 +29,7 @@ import { findState } from '../../state/catalog.js';
 import { viewAtTime, viewOfState } from '../../state/point.js';
 import { looksLikeTime, parseTime, TimeError } from '../../state/time.js';
 import { writerOf } from './state/common.js';
+import { createLocalLedger, createS3Ledger, type ArrivalLedger } from '../../ledger/arrival.js';
 
 export interface ServeOptions {
   path: string;
@@ -185,10 +186,10 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
     if (opts.log === '-') throw new UserError('--log - would write to stdout, which is the protocol in --stdio mode');
     if (opts.privateRepos) throw new UserError('--private-repos needs authenticated users; in --stdio mode SSH authenticates, so serve the user\'s own --path instead');
     const segments = stdioRepoSegments(args);
-    const opened = s3 === undefined ? { store: new LocalStore(join(resolve(opts.path), ...segments)) } : await openS3({ ...s3, prefix: [s3.prefix, ...segments].filter((p) => p !== '').join('/') }, opts, logger);
+    const opened = s3 === undefined ? openLocal(opts.path, segments) : await openS3({ ...s3, prefix: [s3.prefix, ...segments].filter((p) => p !== '').join('/') }, opts, logger);
     const { store } = opened;
     try {
-      const handler = createServeHandler({ ...common, store, htpasswd: undefined, privateRepos: false, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
+      const handler = createServeHandler({ ...common, store, ledger: opened.ledger, htpasswd: undefined, privateRepos: false, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
       logger.info({ root: store.location, appendOnly: opts.appendOnly }, 'serving restic REST over stdio (HTTP/2)');
       await Promise.race([serveStdio(handler, { input: deps.stdin, output: deps.stdout }), deps.stopSignal]);
       logger.info('stdio session closed');
@@ -208,9 +209,9 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
   }
   const htpasswd = await openHtpasswd(opts, logger, s3 !== undefined);
   const tls = await readTls(opts, s3 !== undefined);
-  const opened: OpenedStore = s3 === undefined ? { store: new LocalStore(opts.path) } : await openS3(s3, opts, logger);
+  const opened: OpenedStore = s3 === undefined ? openLocal(opts.path, []) : await openS3(s3, opts, logger);
   const { store } = opened;
-  const handler = createServeHandler({ ...common, store, htpasswd, privateRepos: opts.privateRepos, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
+  const handler = createServeHandler({ ...common, store, ledger: opened.ledger, htpasswd, privateRepos: opts.privateRepos, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
   const listening = await listenTcp(handler, opts.listen, tls).catch((err: unknown) => {
     throw new UserError(`cannot listen on ${opts.listen}: ${(err as Error).message}`, EXIT.FAILURE, { cause: err });
   });
@@ -229,6 +230,14 @@ interface OpenedStore {
   readonly store: Store;
   /** Saves states after backups (S3, unless --no-s3-state or --as-of). */
   readonly states?: StateSaver;
+  /** The snapshot ledger (not with --as-of, which stores nothing). */
+  readonly ledger?: ArrivalLedger;
+}
+
+/** --path (and in stdio mode the repository below it); the ledger lives in --path/.rwm/ledger/. */
+function openLocal(path: string, segments: readonly string[]): OpenedStore {
+  const root = resolve(path);
+  return { store: new LocalStore(join(root, ...segments)), ledger: createLocalLedger(root, segments) };
 }
 
 async function openS3(settings: S3Settings, opts: ServeOptions, logger: Logger): Promise<OpenedStore> {
@@ -242,11 +251,12 @@ async function openS3(settings: S3Settings, opts: ServeOptions, logger: Logger):
   } catch (err) {
     throw new UserError((err as Error).message, EXIT.FAILURE, { cause: err });
   }
+  const buckets = new S3Buckets(store.clients.client, { ownerFullControl: settings.bucketOwnerFullControl });
   if (opts.s3State !== false) {
-    const buckets = new S3Buckets(store.clients.client, { ownerFullControl: settings.bucketOwnerFullControl });
     states = createStateSaver({ buckets, bucket: store.bucket, writer: writerOf('serve'), logger, delayMs: delay * 1000, maxWaitMs: Math.max(60_000, delay * 6000) });
   }
-  return { store, ...(states !== undefined ? { states } : {}) };
+  const ledger = createS3Ledger(buckets, store.bucket, (repo) => store.rootOf(repo === '' ? [] : repo.split('/')));
+  return { store, ledger, ...(states !== undefined ? { states } : {}) };
 }
 
 /** --as-of: the bucket's versions at a state or a time, read-only. */

@@ -1,0 +1,99 @@
+// `rwm ledger verify`: brings the trusted host's book up to date with what the repository holds
+// (restic snapshots, with the password), adding each new snapshot with its trusted arrival time and
+// size, and reports what the book finds (src/ledger/findings.ts).
+import { resticSnapshots, resticStats, type ResticCallOptions } from '../restic/commands.js';
+import type { ResticRepo } from '../restic/env.js';
+import type { Snapshot } from '../restic/schema/snapshots.js';
+import type { ArrivalSource } from './arrivals.js';
+import { byArrival, loadBook, saveBook, type Book, type BookEntry } from './book.js';
+import { findFindings, type Finding, type FindingOptions } from './findings.js';
+
+export interface LedgerTarget {
+  /** For messages and the book's header: BUCKET/PREFIX or the directory. */
+  readonly repository: string;
+  readonly bookFile: string;
+  readonly restic: ResticRepo;
+  readonly arrivals: ArrivalSource;
+}
+
+export interface LedgerReport {
+  readonly repository: string;
+  readonly book: string;
+  readonly snapshots: number;
+  /** Snapshots seen for the first time in this run. */
+  readonly added: string[];
+  readonly findings: Finding[];
+}
+
+export interface VerifyOptions {
+  readonly findings: FindingOptions;
+  readonly now?: Date;
+  /** Do not write the book (a dry run sees the same findings). */
+  readonly readOnly?: boolean;
+  readonly restic?: ResticCallOptions;
+}
+
+export interface Verified {
+  readonly report: LedgerReport;
+  readonly book: Book;
+  readonly present: ReadonlySet<string>;
+}
+
+export async function verifyLedger(t: LedgerTarget, o: VerifyOptions): Promise<Verified> {
+  const now = o.now ?? new Date();
+  const snapshots = await resticSnapshots(t.restic, {}, o.restic ?? {});
+  const book = await loadBook(t.bookFile, t.repository, now);
+  const known = new Set(book.snapshots.map((e) => e.id));
+  const fresh = snapshots.filter((s) => !known.has(s.id));
+  const arrivals = await t.arrivals.arrivals(fresh.map((s) => s.id));
+  const added: BookEntry[] = [];
+  for (const s of fresh) {
+    const a = arrivals.get(s.id);
+    const size = await sizeOf(t.restic, s, o.restic ?? {});
+    added.push({
+      id: s.id,
+      hostname: s.hostname,
+      paths: s.paths,
+      tags: s.tags ?? [],
+      time: s.time,
+      tree: s.tree,
+      arrival: new Date(a?.at ?? now.getTime()).toISOString(),
+      arrivalSource: a?.source ?? 'file',
+      recorded: a?.recorded ?? false,
+      ...(a?.user !== undefined ? { user: a.user } : {}),
+      ...(a?.addr !== undefined ? { addr: a.addr } : {}),
+      ...size,
+      firstSeen: now.toISOString(),
+    });
+  }
+  const updated: Book = { ...book, updated: now.toISOString(), snapshots: [...book.snapshots, ...added].sort(byArrival) };
+  if (o.readOnly !== true) await saveBook(t.bookFile, updated);
+  const present = new Set(snapshots.map((s) => s.id));
+  return {
+    book: updated,
+    present,
+    report: { repository: t.repository, book: t.bookFile, snapshots: snapshots.length, added: added.map((e) => e.id), findings: findFindings(updated.snapshots, present, o.findings) },
+  };
+}
+
+/** Files and bytes of the restored tree: restic's own summary (restic ≥ 0.17), else restic stats. */
+async function sizeOf(repo: ResticRepo, s: Snapshot, opts: ResticCallOptions): Promise<{ files: number; bytes: number }> {
+  const sum = s.summary;
+  if (sum !== undefined && typeof sum.total_files_processed === 'number' && typeof sum.total_bytes_processed === 'number') {
+    return { files: sum.total_files_processed, bytes: sum.total_bytes_processed };
+  }
+  const st = await resticStats(repo, { mode: 'restore-size', snapshots: [s.id] }, opts);
+  return { files: st.total_file_count, bytes: st.total_size };
+}
+
+/** Marks snapshots as removed by a trusted run, so that their absence is not reported as vanished. */
+export async function recordRemoved(file: string, book: Book, ids: readonly string[], run: string, now: Date = new Date()): Promise<Book> {
+  const gone = new Set(ids);
+  const updated: Book = {
+    ...book,
+    updated: now.toISOString(),
+    snapshots: book.snapshots.map((e) => (gone.has(e.id) && e.removed === undefined ? { ...e, removed: { at: now.toISOString(), run } } : e)),
+  };
+  await saveBook(file, updated);
+  return updated;
+}
