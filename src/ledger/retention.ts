@@ -290,6 +290,17 @@ function applyPolicy(group: readonly Bucketed[], p: Parsed, timeZone: string, no
 /** Go's sort.Strings order (UTF-8 bytes), not JavaScript's (UTF-16 code units). */
 const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
+function compareLists(a: readonly string[] = [], b: readonly string[] = []): number {
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    const c = byBytes(a[i]!, b[i]!);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
+}
+
+const compareKeys = (a: RetentionGroup['key'], b: RetentionGroup['key']): number =>
+  byBytes(a.hostname ?? '', b.hostname ?? '') || compareLists(a.paths, b.paths) || compareLists(a.tags, b.tags);
+
 function parseGroupBy(groupBy: string): { host: boolean; paths: boolean; tags: boolean } {
   const g = { host: false, paths: false, tags: false };
   for (const option of groupBy.split(',')) {
@@ -330,7 +341,7 @@ function bucketed(sn: RetentionSnapshot, timeZone: string): Bucketed {
 
 /**
  * restic 0.14's `forget` decisions for `snapshots` under `policy`, by each snapshot's `time`: one group per
- * `groupBy` key, sorted by key; within a group newest first. Throws RetentionError on an empty policy, a bad
+ * `groupBy` key, sorted by hostname, then paths, then tags; within a group newest first. Throws RetentionError on an empty policy, a bad
  * count, duration, grouping or zone, a duplicate id or a time that is not a finite number.
  */
 export function planRetention(snapshots: readonly RetentionSnapshot[], policy: RetentionPolicy, opts: RetentionOptions = {}): RetentionGroup[] {
@@ -356,9 +367,9 @@ export function planRetention(snapshots: readonly RetentionSnapshot[], policy: R
     group.members.push(bucketed(sn, timeZone));
   }
 
-  return [...groups.entries()]
-    .sort(([a], [b]) => byBytes(a, b))
-    .map(([, { key, members }]) => {
+  return [...groups.values()]
+    .sort((a, b) => compareKeys(a.key, b.key))
+    .map(({ key, members }) => {
       members.sort((a, b) => b.sn.time - a.sn.time || byBytes(a.sn.id, b.sn.id));
       return { key, decisions: applyPolicy(members, parsed, timeZone, now) };
     });
