@@ -2,6 +2,7 @@
 // with `restic backup --time` over hours, days, ISO-week and month ends, years and one future date, on
 // two hosts and two path sets; for each policy and grouping, `restic forget --dry-run --json` and
 // planRetention fed the same snapshots must keep the same ids, in the same order, for the same reasons.
+// A second repository, made with TZ=Europe/Berlin, checks calendar arithmetic across the DST changes.
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -146,63 +147,95 @@ async function pool<T>(tasks: readonly (() => Promise<T>)[], limit: number): Pro
   return results;
 }
 
-describe('planRetention agrees with restic 0.14 forget', { timeout: 180_000 }, () => {
-  let dir: string;
-  let env: NodeJS.ProcessEnv;
-  let snapshots: RetentionSnapshot[];
-  const restic = new Map<string, Outcome[]>();
+/**
+ * One repository of `backups`, made and planned with restic's Local zone = `zone`; one test per case comparing
+ * `restic forget --dry-run --json` with planRetention.
+ */
+function crossCheck(title: string, zone: string, backups: readonly Backup[], cases: readonly Case[]): void {
+  describe(title, { timeout: 180_000 }, () => {
+    let dir: string;
+    let snapshots: RetentionSnapshot[];
+    const restic = new Map<string, Outcome[]>();
 
-  before(async () => {
-    dir = await tempDir('rwm-retention-');
-    // restic reads --time and buckets in Local; UTC for both sides makes the comparison exact.
-    env = { RESTIC_REPOSITORY: join(dir, 'repo'), RESTIC_CACHE_DIR: join(dir, 'cache'), TZ: 'UTC' };
-    for (const sub of ['data', 'etc']) {
-      await mkdir(join(dir, sub));
-      await writeFile(join(dir, sub, 'file'), `${sub}\n`);
-    }
-    await resticOk(['init', '-q'], env);
-    await pool(BACKUPS.map((b) => () => {
-      const paths = b.set === 'data' ? [join(dir, 'data')] : [join(dir, 'etc'), join(dir, 'data')]; // restic sorts them itself
-      const tags = b.tags === undefined ? [] : ['--tag', b.tags];
-      return resticOk(['backup', '-q', '--time', b.time, '--host', b.host, ...tags, ...paths], env);
-    }), 3);
-    const listed = JSON.parse((await resticOk(['snapshots', '--json', '--no-lock'], env)).stdout) as ResticSnapshotJson[];
-    assert.equal(listed.length, BACKUPS.length);
-    snapshots = listed.map((s) => ({ id: s.id, time: Date.parse(s.time), hostname: s.hostname, paths: s.paths, tags: s.tags ?? [] }));
+    before(async () => {
+      dir = await tempDir('rwm-retention-');
+      // restic reads --time and makes its buckets in Local; the same zone on both sides makes the comparison exact.
+      const env = { RESTIC_REPOSITORY: join(dir, 'repo'), RESTIC_CACHE_DIR: join(dir, 'cache'), TZ: zone };
+      for (const sub of ['data', 'etc']) {
+        await mkdir(join(dir, sub));
+        await writeFile(join(dir, sub, 'file'), `${sub}\n`);
+      }
+      await resticOk(['init', '-q'], env);
+      await pool(backups.map((b) => () => {
+        const paths = b.set === 'data' ? [join(dir, 'data')] : [join(dir, 'etc'), join(dir, 'data')]; // restic sorts them itself
+        const tags = b.tags === undefined ? [] : ['--tag', b.tags];
+        return resticOk(['backup', '-q', '--time', b.time, '--host', b.host, ...tags, ...paths], env);
+      }), 3);
+      const listed = JSON.parse((await resticOk(['snapshots', '--json', '--no-lock'], env)).stdout) as ResticSnapshotJson[];
+      assert.equal(listed.length, backups.length);
+      snapshots = listed.map((s) => ({ id: s.id, time: Date.parse(s.time), hostname: s.hostname, paths: s.paths, tags: s.tags ?? [] }));
 
-    const outcomes = await pool(CASES.map((c) => async () => {
-      const args = ['forget', '--dry-run', '--no-lock', '--json', ...flags(c.policy), ...(c.groupBy === undefined ? [] : ['--group-by', c.groupBy])];
-      const groups = JSON.parse((await resticOk(args, env)).stdout) as ForgetGroupJson[];
-      const byTags = (c.groupBy ?? 'host,paths').split(',').includes('tags');
-      return groups.map((g): Outcome => {
-        const keep = g.keep ?? [];
-        const reasons = g.reasons ?? [];
-        assert.equal(reasons.length, keep.length, 'restic gives one reason entry per kept snapshot');
-        return {
-          key: keyOf(g.host, g.paths, g.tags, byTags),
-          keep: keep.map((k, i) => ({ id: k.id, reasons: reasons[i]!.matches })),
-          remove: (g.remove ?? []).map((r) => r.id).sort(),
-        };
-      }).sort((a, b) => a.key.localeCompare(b.key));
-    }), 2);
-    CASES.forEach((c, i) => restic.set(c.name, outcomes[i]!));
-  });
-  after(() => removeDir(dir));
-
-  for (const c of CASES) {
-    test(c.name, () => {
-      const expected = restic.get(c.name)!;
-      const byTags = (c.groupBy ?? 'host,paths').split(',').includes('tags');
-      const planned = planRetention(snapshots, c.policy, { timeZone: 'UTC', ...(c.groupBy === undefined ? {} : { groupBy: c.groupBy }) });
-      const actual = planned.map((g): Outcome => ({
-        key: keyOf(g.key.hostname, g.key.paths, g.key.tags, byTags),
-        keep: g.decisions.filter((d) => d.keep).map((d) => ({ id: d.id, reasons: d.reasons })),
-        remove: g.decisions.filter((d) => !d.keep).map((d) => d.id).sort(),
-      })).sort((a, b) => a.key.localeCompare(b.key));
-      assert.deepEqual(actual, expected);
-      // Every case must decide something both ways somewhere, or it would not test the rule.
-      assert.ok(expected.some((g) => g.remove.length > 0), 'restic removes something under this policy');
-      assert.ok(expected.some((g) => g.keep.length > 0), 'restic keeps something under this policy');
+      // --no-lock: a dry run may skip the exclusive lock, so the cases can run side by side
+      const outcomes = await pool(cases.map((c) => async () => {
+        const args = ['forget', '--dry-run', '--no-lock', '--json', ...flags(c.policy), ...(c.groupBy === undefined ? [] : ['--group-by', c.groupBy])];
+        const groups = JSON.parse((await resticOk(args, env)).stdout) as ForgetGroupJson[];
+        const byTags = (c.groupBy ?? 'host,paths').split(',').includes('tags');
+        return groups.map((g): Outcome => {
+          const keep = g.keep ?? [];
+          const reasons = g.reasons ?? [];
+          assert.equal(reasons.length, keep.length, 'restic gives one reason entry per kept snapshot');
+          return {
+            key: keyOf(g.host, g.paths, g.tags, byTags),
+            keep: keep.map((k, i) => ({ id: k.id, reasons: reasons[i]!.matches })),
+            remove: (g.remove ?? []).map((r) => r.id).sort(),
+          };
+        }).sort((a, b) => a.key.localeCompare(b.key));
+      }), 2);
+      cases.forEach((c, i) => restic.set(c.name, outcomes[i]!));
     });
-  }
-});
+    after(() => removeDir(dir));
+
+    for (const c of cases) {
+      test(c.name, () => {
+        const expected = restic.get(c.name)!;
+        const byTags = (c.groupBy ?? 'host,paths').split(',').includes('tags');
+        const planned = planRetention(snapshots, c.policy, { timeZone: zone, ...(c.groupBy === undefined ? {} : { groupBy: c.groupBy }) });
+        const actual = planned.map((g): Outcome => ({
+          key: keyOf(g.key.hostname, g.key.paths, g.key.tags, byTags),
+          keep: g.decisions.filter((d) => d.keep).map((d) => ({ id: d.id, reasons: d.reasons })),
+          remove: g.decisions.filter((d) => !d.keep).map((d) => d.id).sort(),
+        })).sort((a, b) => a.key.localeCompare(b.key));
+        assert.deepEqual(actual, expected);
+        // Every case must decide something both ways somewhere, or it would not test the rule.
+        assert.ok(expected.some((g) => g.remove.length > 0), 'restic removes something under this policy');
+        assert.ok(expected.some((g) => g.keep.length > 0), 'restic keeps something under this policy');
+      });
+    }
+  });
+}
+
+crossCheck('planRetention agrees with restic 0.14 forget (UTC)', 'UTC', BACKUPS, CASES);
+
+// Berlin wall clocks around the 2024 DST changes. spring: newest 2024-03-31 12:00 CEST, one calendar day back
+// is 2024-03-30 12:00 CET, 23 hours. gap: 2024-04-01 02:30 minus 1d is 2024-03-31 02:30, which does not exist
+// (Go: 03:30 CEST). fall: 2024-10-28 02:30 minus 1d is 2024-10-27 02:30, which happens twice (Go: the CET one);
+// restic reads the --time "02:15" as 02:15 CET too.
+const BERLIN: readonly Backup[] = [
+  { time: '2024-03-31 12:00:00', host: 'spring', set: 'data' },
+  { time: '2024-03-31 00:30:00', host: 'spring', set: 'data' },
+  { time: '2024-03-30 12:00:01', host: 'spring', set: 'data' },
+  { time: '2024-03-30 11:30:00', host: 'spring', set: 'data' },
+  { time: '2024-04-01 02:30:00', host: 'gap', set: 'data' },
+  { time: '2024-03-31 03:30:01', host: 'gap', set: 'data' },
+  { time: '2024-03-31 03:30:00', host: 'gap', set: 'data' },
+  { time: '2024-03-31 01:59:00', host: 'gap', set: 'data' },
+  { time: '2024-10-28 02:30:00', host: 'fall', set: 'data' },
+  { time: '2024-10-27 03:00:00', host: 'fall', set: 'data' },
+  { time: '2024-10-27 02:15:00', host: 'fall', set: 'data' },
+];
+crossCheck('planRetention agrees with restic 0.14 forget (Europe/Berlin, DST)', 'Europe/Berlin', BERLIN, [
+  { name: 'keep-within 1d', policy: { keepWithin: '1d' } },
+  { name: 'keep-within 24h', policy: { keepWithin: '24h' } },
+  { name: 'keep-daily', policy: { keepDaily: 2 } },
+  { name: 'keep-within-hourly 1d', policy: { keepWithinHourly: '1d' } },
+]);
