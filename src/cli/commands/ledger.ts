@@ -123,12 +123,13 @@ ${EXIT_HELP.replace('1 failure', '1 findings, or failure')}`)
       if (r.report.findings.length > 0) throw new CommandExit(EXIT.FAILURE);
     });
 
-  common(ledger.command('accept').argument('[bucket[/prefix]]', TARGET_HELP).argument('<ids...>', 'snapshot ids (full or a unique prefix of at least 8)'))
+  common(ledger.command('accept').argument('[bucket[/prefix]]', TARGET_HELP).argument('[ids...]', 'snapshot ids (full or a unique prefix of at least 8)'))
     .description('acknowledge findings for snapshots (they are no longer reported); recorded in the book with the reason')
     .option('--codes <list>', `which findings to accept (comma list of ${FINDING_CODES.join(', ')})`, FINDING_CODES.join(','))
     .requiredOption('--reason <text>', 'why (kept in the book)')
-    .action(async (arg: string | undefined, ids: string[], opts: LedgerFlags, cmd: Command) => {
+    .action(async (arg0: string | undefined, ids0: string[], opts: LedgerFlags, cmd: Command) => {
       const d = deps();
+      const [arg, ids] = splitArgs(arg0, ids0, opts);
       const codes = (opts.codes ?? '').split(',').map((c) => c.trim()) as FindingCode[];
       for (const c of codes) if (!(FINDING_CODES as readonly string[]).includes(c)) throw new UserError(`unknown finding code "${c}" (known: ${FINDING_CODES.join(', ')})`);
       await withTarget(arg, opts, cmd, d, async (t) => {
@@ -141,12 +142,13 @@ ${EXIT_HELP.replace('1 failure', '1 findings, or failure')}`)
       }, false);
     });
 
-  common(ledger.command('forget').argument('[bucket[/prefix]]', TARGET_HELP).argument('<ids...>', 'snapshot ids (full or a unique prefix of at least 8)'))
+  common(ledger.command('forget').argument('[bucket[/prefix]]', TARGET_HELP).argument('[ids...]', 'snapshot ids (full or a unique prefix of at least 8)'))
     .description('remove snapshots as a trusted run (restic forget ID...), recorded in the book so the ledger does not report them as vanished')
     .option('--prune', 'also restic prune')
     .option('--dry-run', 'only say what would be removed')
-    .action(async (arg: string | undefined, ids: string[], opts: LedgerFlags, cmd: Command) => {
+    .action(async (arg0: string | undefined, ids0: string[], opts: LedgerFlags, cmd: Command) => {
       const d = deps();
+      const [arg, ids] = splitArgs(arg0, ids0, opts);
       await withTarget(arg, opts, cmd, d, async (t) => {
         const v = await verifyLedger(t, { findings: findingOptions(undefined) });
         const full = ids.map((id) => resolveId(id, [...v.present]));
@@ -164,6 +166,13 @@ ${EXIT_HELP.replace('1 failure', '1 findings, or failure')}`)
         d.stdout.write(`removed ${full.map((id) => id.slice(0, 8)).join(', ')}\n`);
       });
     });
+}
+
+/** With --path there is no BUCKET argument: the first positional argument is an id too. */
+function splitArgs(arg: string | undefined, ids: string[], opts: LedgerFlags): [string | undefined, string[]] {
+  const out: [string | undefined, string[]] = opts.path !== undefined && arg !== undefined ? [undefined, [arg, ...ids]] : [arg, ids];
+  if (out[1].length === 0) throw new UserError('name at least one snapshot id');
+  return out;
 }
 
 function resolveId(id: string, known: readonly string[]): string {
