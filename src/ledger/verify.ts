@@ -6,7 +6,10 @@ import type { ResticRepo } from '../restic/env.js';
 import type { Snapshot } from '../restic/schema/snapshots.js';
 import type { ArrivalSource } from './arrivals.js';
 import { byArrival, loadBook, saveBook, type Book, type BookEntry } from './book.js';
-import { findFindings, type Finding, type FindingOptions } from './findings.js';
+import { findFindings, groupKey, type Finding, type FindingOptions } from './findings.js';
+
+/** On a book's first run, every snapshot that arrived this recently is sized. */
+const RECENT_MS = 7 * 86_400_000;
 
 export interface LedgerTarget {
   /** For messages and the book's header: BUCKET/PREFIX or the directory. */
@@ -46,10 +49,11 @@ export async function verifyLedger(t: LedgerTarget, o: VerifyOptions): Promise<V
   const known = new Set(book.snapshots.map((e) => e.id));
   const fresh = snapshots.filter((s) => !known.has(s.id));
   const arrivals = await t.arrivals.arrivals(fresh.map((s) => s.id));
+  const sized = toSize(fresh, book.snapshots.length === 0, o.findings.shrinkWindow + 1, (s) => arrivals.get(s.id)?.at ?? now.getTime(), now.getTime() - RECENT_MS);
   const added: BookEntry[] = [];
   for (const s of fresh) {
     const a = arrivals.get(s.id);
-    const size = await sizeOf(t.restic, s, o.restic ?? {});
+    const size = sized.has(s.id) ? await sizeOf(t.restic, s, o.restic ?? {}) : {};
     added.push({
       id: s.id,
       hostname: s.hostname,
@@ -74,6 +78,24 @@ export async function verifyLedger(t: LedgerTarget, o: VerifyOptions): Promise<V
     present,
     report: { repository: t.repository, book: t.bookFile, snapshots: snapshots.length, added: added.map((e) => e.id), findings: findFindings(updated.snapshots, present, o.findings) },
   };
+}
+
+/**
+ * Which new snapshots get a size (one restic stats run each). On a book's first run, a repository's
+ * whole history is new: only the newest `keep` of each host+paths group are sized (what "shrunk" will
+ * compare the next snapshots with) and those that arrived since `since`, so enrolling a repository of
+ * thousands of snapshots stays quick.
+ */
+function toSize(fresh: readonly Snapshot[], firstRun: boolean, keep: number, arrivalOf: (s: Snapshot) => number, since: number): Set<string> {
+  if (!firstRun) return new Set(fresh.map((s) => s.id));
+  const groups = new Map<string, Snapshot[]>();
+  for (const s of fresh) {
+    const k = groupKey({ hostname: s.hostname, paths: s.paths });
+    groups.set(k, [...(groups.get(k) ?? []), s]);
+  }
+  const out = new Set(fresh.filter((s) => arrivalOf(s) >= since).map((s) => s.id));
+  for (const g of groups.values()) for (const s of [...g].sort((a, b) => arrivalOf(b) - arrivalOf(a)).slice(0, keep)) out.add(s.id);
+  return out;
 }
 
 /** Files and bytes of the restored tree: restic's own summary (restic ≥ 0.17), else restic stats. */
