@@ -29,11 +29,9 @@ export async function removeDir(dir: string): Promise<void> {
  * Starts the server with `--path path --listen 127.0.0.1:0` plus extra args; resolves once it listens.
  * With path '' no --path is passed (for S3 storage: give `--s3 ...` in extraArgs and the keys in env).
  */
-export async function startServer(path: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, o: { wrapper?: readonly string[] } = {}): Promise<RunningServer> {
+export async function startServer(path: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
   const pathArgs = path === '' ? [] : ['--path', path];
-  // wrapper: a command that runs node, e.g. ['faketime', '-f', '@2026-11-01 02:00:00'] for a server on another day
-  const argv = [...(o.wrapper ?? []), process.execPath, CLI, 'serve', ...pathArgs, '--listen', '127.0.0.1:0', ...extraArgs];
-  const proc = spawn(argv[0] as string, argv.slice(1), {
+  const proc = spawn(process.execPath, [CLI, 'serve', ...pathArgs, '--listen', '127.0.0.1:0', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { PATH: process.env.PATH, ...env },
   });
