@@ -21,6 +21,7 @@
 // snapshot written directly to the bucket next to the proxy is "unrecorded", the others are not.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -34,6 +35,13 @@ import { removeDir, startServer, tempDir, type RunningServer } from '../helpers/
 import { runStorage, writeProfilesConfig } from '../helpers/storage.js';
 
 const TZ = { TZ: 'UTC' };
+
+/** Debian's libfaketime (package faketime), wherever the architecture put it. */
+function libfaketime(): string {
+  const dir = readdirSync('/usr/lib').map((d) => join('/usr/lib', d, 'faketime', 'libfaketime.so.1')).find((f) => existsSync(f));
+  if (dir === undefined) throw new Error('libfaketime.so.1 not found under /usr/lib/*/faketime/: install Debian\'s faketime (scripts/install-test-deps.sh)');
+  return dir;
+}
 
 interface Finding {
   readonly code: string;
@@ -69,7 +77,8 @@ describe('the snapshot ledger against the attack from restic\'s docs, through rw
   const real: Snap[] = [];
   const forged: string[] = [];
 
-  const serveOn = (day: string): Promise<RunningServer> => startServer(srv, ['--no-auth'], TZ, { wrapper: ['faketime', '-f', `@${day}`] });
+  // libfaketime preloaded into the server itself (the faketime command would fork it and not pass on signals)
+  const serveOn = (day: string): Promise<RunningServer> => startServer(srv, ['--no-auth'], { ...TZ, LD_PRELOAD: libfaketime(), FAKETIME: `@${day}` });
   const repoArgs = (s: RunningServer): string[] => ['-r', `rest:${s.url}web1/`];
   const snapshots = async (): Promise<Snap[]> => JSON.parse((await resticOk(['-r', repoDir(), 'snapshots', '--json'], TZ)).stdout) as Snap[];
   const verify = (...extra: string[]): Promise<CliRun> => runCli(['ledger', 'verify', '--path', repoDir(), '--password-file', password, '--state-dir', stateDir, '--json', ...extra], TZ, 180_000);
