@@ -1,26 +1,10 @@
 // `backup.profiles.<name>`: what the backup host backs up, to which repositories, with which hooks and
 // notifications. Strict like the rest of the config; a profile may inherit another (resolved in profile.ts).
 import { z } from 'zod';
+import { keepPolicySchema } from '../config/forget.js';
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 const name = z.string().regex(NAME_RE, 'names may use letters, digits, ".", "_" and "-", and not start with "." or "-"');
-const count = z.number().int().positive().optional();
-const resticDuration = z.string().regex(/^(?:[0-9]+[ymdh])+$/, 'a restic duration such as 30d, 1y6m or 12h').optional();
-
-export const backupForgetSchema = z.strictObject({
-  keepLast: count,
-  keepHourly: count,
-  keepDaily: count,
-  keepWeekly: count,
-  keepMonthly: count,
-  keepYearly: count,
-  keepWithin: resticDuration,
-  keepWithinDaily: resticDuration,
-  keepWithinWeekly: resticDuration,
-  keepWithinMonthly: resticDuration,
-  keepTags: z.array(z.array(z.string().min(1)).min(1)).optional(),
-});
-
 export const hookSchema = z.strictObject({
   /** argv: no shell unless the user writes ["sh", "-c", "..."]. */
   command: z.array(z.string().min(1)).min(1),
@@ -81,7 +65,7 @@ export const backupProfileSchema = z.strictObject({
   host: z.string().min(1).optional(),
   oneFileSystem: z.boolean().optional(),
   /** For local repositories only: restic forget --prune after the backup. */
-  forget: backupForgetSchema.optional(),
+  forget: keepPolicySchema.optional(),
   hooks: hooksSchema.optional(),
   notify: notifySchema.optional(),
   /** systemd OnCalendar expression (rwm schedule). */
