@@ -84,6 +84,7 @@ async function runRepository(p: ResolvedProfile, repo: ResolvedRepository, exclu
             tags: p.tags,
             ...(excludes !== undefined ? { excludeFile: excludes } : {}),
             oneFileSystem: p.oneFileSystem,
+            extraArgs: p.extraArgs,
             onStatus: (s) => d.onProgress?.(repo.name, s),
             onItemError: (e) => d.log(`${repo.name}: cannot read ${e.item}: ${JSON.stringify(e.error)}`),
           }, callOpts);

@@ -1,11 +1,11 @@
 // `rwm backup init PROFILE`: restic init where a repository does not exist yet, and the management key
 // in every off-site repository (restic key add). The management password is read once (a file or a
 // prompt), handed to restic in a private temporary file, and never stored on the backup host.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { isOffSite } from '../../../backup/profile.js';
+import { createPrivateDir } from '../../../backup/secrets.js';
 import { resticInit, resticSnapshots } from '../../../restic/commands.js';
 import type { ResticRepo } from '../../../restic/env.js';
 import { isResticError } from '../../../restic/errors.js';
@@ -98,8 +98,8 @@ export function registerBackupInit(backup: Command, deps: () => StorageDeps): vo
       if (profile === undefined) throw new UserError(`no backup profile "${name}"`);
       const offSite = profile.repositories.filter(isOffSite);
       const pw = offSite.length > 0 ? await managementPassword(opts, d) : undefined;
-      const dir = await mkdtemp(join(tmpdir(), 'rwm-init-'));
-      const mgmtFile = join(dir, 'management');
+      const secrets = await createPrivateDir('rwm-init-');
+      const mgmtFile = join(secrets.dir, 'management');
       const ops = createOps(ctx, d, profile.name);
       const results: InitResult[] = [];
       try {
@@ -108,6 +108,9 @@ export function registerBackupInit(backup: Command, deps: () => StorageDeps): vo
           const r: InitResult = { repository: repo.name, initialised: false, managementKey: isOffSite(repo) ? 'failed' : 'not-off-site' };
           try {
             const restic = await ops.restic(repo);
+            if (isOffSite(repo) && (await readFile(restic.passwordFile, 'utf8')).trim() === pw) {
+              throw new UserError('the management password is this repository\'s own password: it must be a second, different one');
+            }
             if (!(await exists(restic))) {
               await resticInit(restic);
               r.initialised = true;
@@ -127,8 +130,8 @@ export function registerBackupInit(backup: Command, deps: () => StorageDeps): vo
           results.push(r);
         }
       } finally {
-        ops.close();
-        await rm(dir, { recursive: true, force: true });
+        await ops.close();
+        await secrets.cleanup();
       }
       if (opts.json === true) writeJson(d, results);
       else for (const r of results) d.stdout.write(`${profile.name}/${r.repository}: ${r.error !== undefined ? `failed: ${r.error}` : `${r.initialised ? 'initialised' : 'exists'}, management key ${r.managementKey}`}\n`);

@@ -59,7 +59,7 @@ async function runOne(p: ResolvedProfile, ctx: BackupContext, opts: BackupFlags,
     for (const w of await notify(p.notify, { event: saved.result === 'success' ? 'success' : 'failure', profile: p.name, host: hostName(), text, report: saved })) logLine(`warning: ${w}`);
     return saved;
   } finally {
-    ops.close();
+    await ops.close();
     await release();
   }
 }
