@@ -66,6 +66,12 @@ export const repositorySchema = z
     if (v.restUser !== undefined && !v.repository.startsWith('rest:')) ctx.addIssue({ code: 'custom', path: ['restUser'], message: 'restUser is for rest: repositories' });
   });
 
+/** When `rwm schedule` runs a backup profile or a maintain job: systemd OnCalendar, RandomizedDelaySec. */
+export const scheduleFields = {
+  schedule: z.string().min(1).regex(/^[^\n\r]+$/, 'a schedule is one line').optional(),
+  randomizedDelay: z.string().regex(/^[0-9]+(s|min|h)?$/, 'a systemd time span such as 30min or 1h').optional(),
+};
+
 /** One profile as written: every field optional, so a profile can take the rest from `inherit`. */
 export const backupProfileSchema = z.strictObject({
   inherit: name.optional(),
@@ -82,9 +88,7 @@ export const backupProfileSchema = z.strictObject({
   forget: keepPolicySchema.optional(),
   hooks: hooksSchema.optional(),
   notify: notifySchema.optional(),
-  /** systemd OnCalendar expression (rwm schedule). */
-  schedule: z.string().min(1).optional(),
-  randomizedDelay: z.string().regex(/^[0-9]+(s|min|h)?$/, 'a systemd time span such as 30min or 1h').optional(),
+  ...scheduleFields,
   /** Per restic call; default none. */
   timeoutMinutes: z.number().positive().optional(),
 });

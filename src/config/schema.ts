@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseRepoPath } from '../backend/repo-path.js';
 import { parseSize } from '../util/size.js';
 import { BUCKET_RE, normalisePrefix } from '../backend/s3/settings.js';
-import { backupSectionSchema } from '../backup/config.js';
+import { backupSectionSchema, scheduleFields } from '../backup/config.js';
 import { keepPolicySchema } from './forget.js';
 
 const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
@@ -156,6 +156,8 @@ export const maintainJobSchema = z
     extendRetentionDays: z.number().int().min(1).max(36_500).optional(),
     /** Which steps to run (default: all that apply), always in the pipeline's order. */
     steps: z.array(z.enum(MAINTAIN_STEPS)).optional(),
+    /** `rwm schedule install --maintain`: when the job runs (systemd OnCalendar). */
+    ...scheduleFields,
   })
   .superRefine((v, ctx) => {
     if ((v.bucket === undefined) === (v.path === undefined)) ctx.addIssue({ code: 'custom', message: 'give bucket (and prefix) or path, one of them' });
