@@ -3,7 +3,9 @@
 // and one direct to a policed RGW bucket with the backup user's keys. Notifications go to an HTTP
 // receiver on loopback in the test.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { promisify } from 'node:util';
 import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,7 +15,7 @@ import { describeCliRun, pollFor, runCli } from '../helpers/cli-run.js';
 import { restic } from '../helpers/restic.js';
 import { bucketName, deleteBucket, listVersions, s3TestEnv, testClient } from '../helpers/s3.js';
 import { directRepo, keysEnv, snapshotIds, writeHtpasswd } from '../helpers/s3-restic.js';
-import { removeDir, startServer, tempDir, type RunningServer } from '../helpers/server.js';
+import { CLI, removeDir, startServer, tempDir, type RunningServer } from '../helpers/server.js';
 import { runStorage, writeProfilesConfig } from '../helpers/storage.js';
 import { freePort } from '../helpers/s3-cluster.js';
 import { parsePrometheusText } from '../helpers/prometheus-format.js';
@@ -129,6 +131,7 @@ describe('rwm backup: local + rwm serve + policed bucket', () => {
       '      inherit: base',
       '      repositories:',
       local('local3', f('pw644')),
+      `      notify: { webhook: 'http://127.0.0.1:${closed}/nobody', retries: 1 }`,
       '    slow:',
       '      inherit: base',
       '      repositories:',
@@ -234,6 +237,31 @@ describe('rwm backup: local + rwm serve + policed bucket', () => {
       assert.ok(received.some((m) => m.path === `/webhook/${p}` && m.body.includes('"failure"')), `a failure webhook for ${p}`);
     }
     assert.match(await readFile(promFile, 'utf8'), /^rwm_backup_success\{profile="wrongpw"\} 0$/m);
+  });
+
+  test('a notification that cannot be sent is a warning: the backup still succeeds', async () => {
+    const r = await rwm(['good']);
+    assert.equal(r.status, 0, describeCliRun(r));
+    assert.match(r.stderr, /warning: the webhook notification \(success\) failed/);
+    assert.equal((await status('good')).result, 'success');
+  });
+
+  test('progress on a terminal (restic\'s status lines); none in pipes or under --json, which prints the reports', { timeout: 120_000 }, async () => {
+    const sh = (w: string): string => `'${w.replace(/'/g, "'\\''")}'`;
+    const cmd = [process.execPath, CLI, 'backup', 'full', '--config', config].map(sh).join(' ');
+    const tty = await promisify(execFile)('script', ['-qfec', cmd, '/dev/null'], { env: { PATH: `${f('bin')}:${process.env.PATH ?? ''}`, HOME: dir, RWM_STATE_DIR: join(dir, 'state'), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, timeout: 110_000 });
+    assert.match(tty.stdout, /\rfull\/(local|http|bucket): \d+\.\d%/, 'progress from restic --json status lines');
+    assert.match(tty.stdout, /full: success/);
+    const piped = await rwm(['full']);
+    assert.equal(piped.status, 0, describeCliRun(piped));
+    assert.ok(!piped.stderr.includes('\r') && !/\d%/.test(piped.stderr), `no progress in a pipe: ${piped.stderr}`);
+    assert.match(piped.stdout, /^ {2}success +local +[\d.]+ s {2}snapshot [0-9a-f]{8}, \d+ new \/ \d+ changed of \d+ files, \d+ bytes added/m, 'a summary per repository');
+    const json = await rwm(['full', '--json']);
+    assert.equal(json.status, 0, describeCliRun(json));
+    assert.equal(json.stderr, '', 'nothing on stderr under --json');
+    const [report] = JSON.parse(json.stdout) as { profile: string; repositories: { name: string; snapshotId: string; filesTotal: number; bytesAdded: number; durationMs: number }[] }[];
+    assert.equal(report?.profile, 'full');
+    assert.deepEqual(report?.repositories.map((x) => [x.name, /^[0-9a-f]{8,64}$/.test(x.snapshotId), typeof x.filesTotal, typeof x.bytesAdded, typeof x.durationMs]), [['local', true, 'number', 'number', 'number'], ['http', true, 'number', 'number', 'number'], ['bucket', true, 'number', 'number', 'number']]);
   });
 
   test('a second run of a profile while the first holds the lock is reported at once; a run killed with SIGKILL does not block the next', { timeout: 120_000 }, async () => {
