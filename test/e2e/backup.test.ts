@@ -156,6 +156,9 @@ describe('rwm backup: local + rwm serve + policed bucket', () => {
     assert.match(init.stdout, /full\/bucket: initialised, management key added/);
     const again = await rwm(['init', 'full', '--management-password-file', f('mgmt')]);
     assert.match(again.stdout, /full\/http: exists, management key present/, describeCliRun(again));
+    // another profile's snapshots in the same local repository (other paths): forget must leave them alone
+    await makeTree(f('other'), 2, 1024);
+    for (let i = 0; i < 2; i++) assert.equal((await restic(['-r', f('local'), '--password-file', f('pw'), 'backup', f('other')])).code, 0);
 
     for (let i = 0; i < 2; i++) {
       // every process's argv (/proc/PID/cmdline) while the run goes on: rwm, hooks, the password command, restic
@@ -189,7 +192,7 @@ describe('rwm backup: local + rwm serve + policed bucket', () => {
     for (const s of secrets()) assert.ok(!hookEnv.includes(s), 'no secret in the environment of hooks');
     assert.deepEqual((await readdir('/dev/shm').catch(() => [] as string[])).filter((x) => x.startsWith('rwm-backup-secrets-')), [], 'the password command\'s file is gone');
     const backupKeys = keysEnv(env.backup);
-    assert.equal((await snapshotsOf(f('local'), f('pw'))).length, 1, 'forget --prune ran on the local repository');
+    assert.equal((await snapshotsOf(f('local'), f('pw'))).length, 3, 'forget --prune ran on the local repository: one of the profile\'s, both of the other paths');
     // the management password opens each off-site repository, and nothing was forgotten there
     assert.equal((await snapshotsOf(`rest:${server.url.replace('http://', `http://alice:${REST_PW}@`)}alice/`, f('mgmt'))).length, 2);
     assert.equal((await snapshotsOf(directRepo(env, bucket, 'repo'), f('mgmt'), backupKeys)).length, 2);
