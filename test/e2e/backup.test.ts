@@ -242,6 +242,16 @@ describe('rwm backup: local + rwm serve + policed bucket', () => {
     assert.match(await readFile(promFile, 'utf8'), /^rwm_backup_success\{profile="wrongpw"\} 0$/m);
   });
 
+  test('a status directory that cannot be written (a full disk, a file in the way) fails the run loudly: exit 1 and a /fail ping', async () => {
+    received.length = 0;
+    const bad = f('bad-status.yaml');
+    await writeFile(bad, ['backup:', `  statusDir: ${f('pw')}/status`, '  profiles:', '    x:', `      paths: [${f('src')}]`, `      repositories: { l: { repository: ${f('local3')}, passwordFile: ${f('pw')} } }`, `      notify: { healthchecks: ${hookUrl}/hc/x, retries: 0 }`].join('\n'), { mode: 0o600 });
+    const r = await runCli(['backup', '--config', bad], { HOME: dir, RWM_STATE_DIR: join(dir, 'state') });
+    assert.equal(r.status, 1, describeCliRun(r));
+    assert.match(r.stdout, /x: failure .*cannot take the lock in \S+: ENOTDIR/);
+    assert.ok(received.some((m) => m.path === '/hc/x/fail' && m.body.includes('ENOTDIR')), 'a /fail ping says why');
+  });
+
   test('a notification that cannot be sent is a warning: the backup still succeeds', async () => {
     const r = await rwm(['good']);
     assert.equal(r.status, 0, describeCliRun(r));
