@@ -3,7 +3,7 @@
 // and one direct to a policed RGW bucket with the backup user's keys. Notifications go to an HTTP
 // receiver on loopback in the test.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
 import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -122,7 +122,11 @@ describe('rwm backup: local + rwm serve + policed bucket', () => {
       '      repositories:',
       `        gone: { repository: 'rest:http://127.0.0.1:${closed}/x/', passwordFile: ${f('pw')} }`,
       ...notify('unreachable'),
-      '    nopw:',
+      '    prompted:',
+      '      inherit: base',
+      '      repositories:',
+      `        http2: { repository: 'rest:${server.url}alice/prompted/', passwordFile: ${f('pw')}, restUser: alice, restPasswordFile: ${f('restpw')} }`,
+    '    nopw:',
       '      inherit: base',
       '      repositories:',
       local('local4', f('missing-pw')),
@@ -146,6 +150,25 @@ describe('rwm backup: local + rwm serve + policed bucket', () => {
     receiver?.close();
     await deleteBucket(env, bucket);
     await removeDir(dir);
+  });
+
+  test('backup init asks for the management password on a terminal, twice, without echo; a paste of both lines answers both', { timeout: 90_000 }, async () => {
+    const sh = (w: string): string => `'${w.replace(/'/g, "'\\''")}'`;
+    const cmd = [process.execPath, CLI, 'backup', 'init', 'prompted', '--config', config].map(sh).join(' ');
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: { PATH: process.env.PATH, HOME: dir, RWM_STATE_DIR: join(dir, 'state'), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 80_000);
+    assert.ok(await pollFor(() => (out.includes('management password') ? true : undefined), 30_000, 50), `the prompt: ${out}`);
+    child.stdin.write(`${MGMT_PW}\r${MGMT_PW}\r`);
+    const code = await exited;
+    clearTimeout(timer);
+    child.stdin.destroy();
+    assert.equal(code, 0, out);
+    assert.match(out, /prompted\/http2: initialised, management key added/);
+    assert.ok(!out.includes(MGMT_PW), 'no echo of the password');
+    assert.equal((await snapshotsOf(`rest:${server.url.replace('http://', `http://alice:${REST_PW}@`)}alice/prompted/`, f('mgmt'))).length, 0, 'the management password opens the repository');
   });
 
   test('backup init adds the management key to the off-site repositories only; backup twice; forget only local', { timeout: 240_000 }, async () => {

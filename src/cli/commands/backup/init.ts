@@ -27,33 +27,45 @@ interface InitResult {
   error?: string;
 }
 
-function prompt(d: StorageDeps, question: string): Promise<string> {
+/**
+ * Asks each question on the terminal in turn (no echo) and resolves with the answers. Input is read as
+ * one stream: a paste of both lines at once answers both questions.
+ */
+function promptSecrets(d: StorageDeps, questions: readonly string[]): Promise<string[]> {
   const input = d.stdin as NodeJS.ReadStream;
   return new Promise((resolve, reject) => {
-    d.stderr.write(question);
-    input.setRawMode(true);
-    input.resume();
+    const answers: string[] = [];
     let s = '';
+    const done = (): void => {
+      input.off('data', onData);
+      input.setRawMode(false);
+      input.pause();
+    };
     const onData = (b: Buffer): void => {
       for (const ch of b.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') {
-          input.off('data', onData);
-          input.setRawMode(false);
-          input.pause();
-          d.stderr.write('\n');
-          resolve(s);
-          return;
-        }
         if (ch === '\u0003') {
-          input.setRawMode(false);
+          done();
           reject(new UserError('interrupted', EXIT.INTERRUPTED));
           return;
         }
-        if (ch === '\u007f') s = s.slice(0, -1);
+        if (ch === '\r' || ch === '\n') {
+          d.stderr.write('\n');
+          answers.push(s);
+          s = '';
+          if (answers.length === questions.length) {
+            done();
+            resolve(answers);
+            return;
+          }
+          d.stderr.write(questions[answers.length] ?? '');
+        } else if (ch === '\u007f') s = s.slice(0, -1);
         else s += ch;
       }
     };
+    d.stderr.write(questions[0] ?? '');
+    input.setRawMode(true);
     input.on('data', onData);
+    input.resume();
   });
 }
 
@@ -67,8 +79,9 @@ async function managementPassword(opts: InitFlags, d: StorageDeps): Promise<stri
     }
   } else {
     if ((d.stdin as { isTTY?: boolean }).isTTY !== true) throw new UserError('give --management-password-file FILE, or run on a terminal to be asked for the management password');
-    pw = await prompt(d, 'management password (not stored on this host): ');
-    if ((await prompt(d, 'again: ')) !== pw) throw new UserError('the two passwords differ');
+    const [first = '', again] = await promptSecrets(d, ['management password (not stored on this host): ', 'again: ']);
+    if (again !== first) throw new UserError('the two passwords differ');
+    pw = first;
   }
   if (pw.length < 8) throw new UserError('the management password is empty or shorter than 8 characters');
   return pw;
