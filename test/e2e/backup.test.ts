@@ -179,6 +179,9 @@ describe('rwm backup: local + rwm serve + policed bucket', () => {
     assert.match(init.stdout, /full\/bucket: initialised, management key added/);
     const again = await rwm(['init', 'full', '--management-password-file', f('mgmt')]);
     assert.match(again.stdout, /full\/http: exists, management key present/, describeCliRun(again));
+    const same = await rwm(['init', 'full', '--management-password-file', f('pw')]);
+    assert.equal(same.status, 1, describeCliRun(same));
+    assert.match(same.stdout, /full\/bucket: failed: the management password is this repository's own password/, 'the repository password is no second key');
     // another profile's snapshots in the same local repository (other paths): forget must leave them alone
     await makeTree(f('other'), 2, 1024);
     for (let i = 0; i < 2; i++) assert.equal((await restic(['-r', f('local'), '--password-file', f('pw'), 'backup', f('other')])).code, 0);
