@@ -1,5 +1,6 @@
 // Resolves `backup.profiles.<name>` with inheritance into complete profiles: a child's fields replace
 // its parent's (lists too, so a child can drop a parent's exclude); repositories merge by name.
+import { isAbsolute } from 'node:path';
 import type { BackupProfileConfig, HookConfig, NotifyConfig, RepositoryConfig } from './config.js';
 
 export type RepositoryKind = 'local' | 'rest' | 'rclone' | 's3';
@@ -18,6 +19,7 @@ export interface ResolvedProfile {
   readonly tags: readonly string[];
   readonly host?: string;
   readonly oneFileSystem: boolean;
+  readonly extraArgs: readonly string[];
   readonly forget?: BackupProfileConfig['forget'];
   readonly hooks: { readonly before: readonly HookConfig[]; readonly after: readonly HookConfig[]; readonly failure: readonly HookConfig[]; readonly always: readonly HookConfig[] };
   readonly notify?: NotifyConfig;
@@ -35,6 +37,7 @@ export function repositoryKind(repository: string): RepositoryKind {
   if (repository.startsWith('rclone:')) return 'rclone';
   if (repository.startsWith('s3:')) return 's3';
   if (/^[a-z0-9]+:/.test(repository) && !repository.startsWith('/')) throw new ProfileError(`unsupported repository type: ${repository.split(':')[0] ?? ''}: (rwm backup takes local paths, rest:, rclone: and s3:)`);
+  if (!isAbsolute(repository)) throw new ProfileError(`a local repository is an absolute path, not ${repository} (a scheduled run starts in /)`);
   return 'local';
 }
 
@@ -80,6 +83,7 @@ export function resolveProfile(name: string, all: Readonly<Record<string, Backup
     tags: p.tags ?? [],
     ...(p.host !== undefined ? { host: p.host } : {}),
     oneFileSystem: p.oneFileSystem ?? false,
+    extraArgs: p.extraArgs ?? [],
     ...(p.forget !== undefined ? { forget: p.forget } : {}),
     hooks: { before: p.hooks?.before ?? [], after: p.hooks?.after ?? [], failure: p.hooks?.failure ?? [], always: p.hooks?.always ?? [] },
     ...(p.notify !== undefined ? { notify: p.notify } : {}),

@@ -4,7 +4,7 @@
 // a read-only check and a new state object, both given by the caller.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { resticBackup, resticForget, resticUnlock, type ForgetPolicy } from '../restic/commands.js';
 import type { ResticRepo } from '../restic/env.js';
 import { isResticError } from '../restic/errors.js';
@@ -84,6 +84,7 @@ async function runRepository(p: ResolvedProfile, repo: ResolvedRepository, exclu
             tags: p.tags,
             ...(excludes !== undefined ? { excludeFile: excludes } : {}),
             oneFileSystem: p.oneFileSystem,
+            extraArgs: p.extraArgs,
             onStatus: (s) => d.onProgress?.(repo.name, s),
             onItemError: (e) => d.log(`${repo.name}: cannot read ${e.item}: ${JSON.stringify(e.error)}`),
           }, callOpts);
@@ -98,7 +99,10 @@ async function runRepository(p: ResolvedProfile, repo: ResolvedRepository, exclu
         case 'forget': {
           const policy = p.forget as ForgetPolicy;
           try {
-            const f = await resticForget(resticRepo as ResticRepo, policy, { prune: true, ...(p.host !== undefined ? { host: p.host } : {}) }, callOpts);
+            // Only this profile's snapshots (its paths, host and tags): another profile sharing the
+            // repository keeps its own, and the policy is not applied to them.
+            const own = { paths: p.paths.map((x) => resolve(x)), ...(p.tags.length > 0 ? { tags: [p.tags] } : {}), ...(p.host !== undefined ? { host: p.host } : {}) };
+            const f = await resticForget(resticRepo as ResticRepo, policy, { prune: true, ...own }, callOpts);
             r.forget = { kept: f.groups.reduce((n, g) => n + g.keep.length, 0), removed: f.groups.reduce((n, g) => n + (g.remove?.length ?? 0), 0) };
           } catch (err) {
             if (isResticError(err, 'INTERRUPTED') || isResticError(err, 'TIMEOUT')) await resticUnlock(resticRepo as ResticRepo).catch(() => undefined);

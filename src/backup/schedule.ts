@@ -1,20 +1,27 @@
-// systemd units for `rwm schedule install`: a oneshot service running `rwm backup PROFILE` in a sandbox
-// (read-only system, writes only where the backup needs to) and a timer from the profile's schedule.
-// Pure: the caller writes the files and talks to systemctl.
+// systemd units for `rwm schedule install`: a oneshot service running `rwm backup PROFILE` (backup
+// host) or `rwm maintain JOB` (trusted host) in a sandbox (read-only system, writes only where the run
+// needs to) and a timer from the schedule. Pure: the caller writes the files and talks to systemctl.
 import { dirname, isAbsolute } from 'node:path';
 import type { ResolvedProfile } from './profile.js';
+
+export type ScheduledKind = 'backup' | 'maintain';
+
+/** What one timer runs: `rwm KIND NAME`, on `schedule`, writing only to `writable` and the state directory. */
+export interface ScheduledJob {
+  readonly kind: ScheduledKind;
+  readonly name: string;
+  readonly schedule: string;
+  readonly randomizedDelay?: string;
+  readonly writable: readonly string[];
+}
 
 export interface UnitOptions {
   /** argv of rwm itself: [node, /path/to/main.js] or [/usr/bin/rwm]. */
   readonly rwm: readonly string[];
   /** Absolute path of the config file. */
   readonly config: string;
-  readonly statusDir: string;
-  /** RWM_STATE_DIR for the service (caches live there). */
+  /** RWM_STATE_DIR for the service (caches, reports, states live there). */
   readonly stateDir: string;
-  readonly prometheusFile?: string;
-  /** A user unit (systemctl --user) instead of a system one. */
-  readonly user: boolean;
 }
 
 export interface Units {
@@ -24,7 +31,15 @@ export interface Units {
   readonly cron: string;
 }
 
-export const unitBase = (profile: string): string => `rwm-backup-${profile}`;
+export const unitBase = (kind: ScheduledKind, name: string): string => `rwm-${kind}-${name}`;
+
+/** A backup profile's job: it writes its status directory, the Prometheus file's and local repositories. */
+export function backupJob(p: ResolvedProfile, statusDir: string, prometheusFile: string | undefined): ScheduledJob {
+  if (p.schedule === undefined) throw new Error(`backup.profiles.${p.name} has no schedule`);
+  const writable = [statusDir, ...(prometheusFile !== undefined ? [dirname(prometheusFile)] : [])];
+  for (const r of p.repositories) if (r.kind === 'local' && isAbsolute(r.repository)) writable.push(r.repository);
+  return { kind: 'backup', name: p.name, schedule: p.schedule, ...(p.randomizedDelay !== undefined ? { randomizedDelay: p.randomizedDelay } : {}), writable };
+}
 
 // systemd's quoting for ExecStart words: double quotes, with \ " and specifiers escaped.
 function quote(word: string): string {
@@ -41,17 +56,15 @@ export function cronSchedule(onCalendar: string): string | undefined {
   return undefined;
 }
 
-export function createUnits(p: ResolvedProfile, o: UnitOptions): Units {
-  if (p.schedule === undefined) throw new Error(`backup.profiles.${p.name} has no schedule`);
-  if (/[\n\r]/.test(p.schedule)) throw new Error('a schedule is one line');
-  const base = unitBase(p.name);
-  const argv = [...o.rwm, 'backup', p.name, '--config', o.config];
-  const writable = new Set<string>([o.statusDir, o.stateDir]);
-  if (o.prometheusFile !== undefined) writable.add(dirname(o.prometheusFile));
-  for (const r of p.repositories) if (r.kind === 'local' && isAbsolute(r.repository)) writable.add(r.repository);
+export function createUnits(job: ScheduledJob, o: UnitOptions): Units {
+  if (/[\n\r]/.test(job.schedule)) throw new Error('a schedule is one line');
+  const base = unitBase(job.kind, job.name);
+  const what = job.kind === 'backup' ? `rwm backup of profile ${job.name}` : `rwm maintain of job ${job.name}`;
+  const argv = [...o.rwm, job.kind, job.name, '--config', o.config];
+  const writable = new Set<string>([o.stateDir, ...job.writable]);
   const service = [
     '[Unit]',
-    `Description=rwm backup of profile ${p.name}`,
+    `Description=${what}`,
     'Wants=network-online.target',
     'After=network-online.target',
     '',
@@ -70,23 +83,25 @@ export function createUnits(p: ResolvedProfile, o: UnitOptions): Units {
   ].join('\n');
   const timer = [
     '[Unit]',
-    `Description=rwm backup of profile ${p.name} (${p.schedule})`,
+    `Description=${what} (${job.schedule})`,
     '',
     '[Timer]',
-    `OnCalendar=${p.schedule}`,
+    `OnCalendar=${job.schedule}`,
     'Persistent=true',
-    `RandomizedDelaySec=${p.randomizedDelay ?? '10min'}`,
+    `RandomizedDelaySec=${job.randomizedDelay ?? '10min'}`,
     `Unit=${base}.service`,
     '',
     '[Install]',
     'WantedBy=timers.target',
     '',
   ].join('\n');
-  const cron = cronSchedule(p.schedule);
-  const cmd = argv.map((w) => `'${w.replace(/'/g, "'\\''")}'`).join(' ');
+  const cron = cronSchedule(job.schedule);
+  const sh = (w: string): string => `'${w.replace(/'/g, "'\\''")}'`;
+  // cron starts with an almost empty environment: the same state directory as the service's
+  const cmd = `RWM_STATE_DIR=${sh(o.stateDir)} ${argv.map(sh).join(' ')}`;
   return {
     service: { name: `${base}.service`, text: service },
     timer: { name: `${base}.timer`, text: timer },
-    cron: cron === undefined ? `# no cron equivalent of OnCalendar=${p.schedule}; pick one, e.g.: 0 3 * * * ${cmd}` : `${cron} ${cmd}`,
+    cron: cron === undefined ? `# no cron equivalent of OnCalendar=${job.schedule}; pick one, e.g.: 0 3 * * * ${cmd}` : `${cron} ${cmd}`,
   };
 }

@@ -1,6 +1,7 @@
 // What a run leaves behind: a JSON status file per profile and a Prometheus textfile (node_exporter's
 // textfile collector) for all profiles. Both are written to a temporary file and renamed into place.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { Gauge, Registry } from 'prom-client';
 import { dirname, join } from 'node:path';
 
 export interface RepositoryReport {
@@ -23,6 +24,8 @@ export interface RepositoryReport {
   readonly forget?: { readonly kept: number; readonly removed: number };
   readonly error?: string;
   readonly warnings: readonly string[];
+  /** The start of this repository's last successful backup, kept across runs. */
+  readonly lastSuccess?: string;
 }
 
 export interface ProfileReport {
@@ -36,10 +39,11 @@ export interface ProfileReport {
   readonly lastSuccess?: string;
 }
 
-async function atomicWrite(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+async function atomicWrite(file: string, text: string, mode: number): Promise<void> {
+  await mkdir(dirname(file), { recursive: true, mode: mode | 0o700 | ((mode & 0o044) !== 0 ? 0o011 : 0) });
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
+  await writeFile(tmp, text, { mode });
+  await chmod(tmp, mode); // whatever the umask
   await rename(tmp, file);
 }
 
@@ -55,32 +59,51 @@ export async function readStatus(dir: string, profile: string): Promise<ProfileR
 
 export async function writeStatus(dir: string, r: ProfileReport): Promise<ProfileReport> {
   const prev = await readStatus(dir, r.profile);
-  const out: ProfileReport = { ...r, ...(r.result === 'success' ? { lastSuccess: r.startedAt } : prev?.lastSuccess !== undefined ? { lastSuccess: prev.lastSuccess } : {}) };
-  await atomicWrite(statusFile(dir, r.profile), `${JSON.stringify(out, null, 2)}\n`);
+  const kept = (now: { result: string; startedAt: string }, before: { lastSuccess?: string } | undefined): { lastSuccess?: string } =>
+    now.result === 'success' ? { lastSuccess: now.startedAt } : before?.lastSuccess !== undefined ? { lastSuccess: before.lastSuccess } : {};
+  const repositories = r.repositories.map((x) => ({ ...x, ...kept(x, prev?.repositories.find((y) => y.name === x.name)) }));
+  const out: ProfileReport = { ...r, repositories, ...kept(r, prev) };
+  await atomicWrite(statusFile(dir, r.profile), `${JSON.stringify(out, null, 2)}\n`, 0o600);
   return out;
 }
 
-const label = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-
-/** The textfile for a set of profiles' last reports (pure). */
-export function prometheusText(reports: readonly ProfileReport[]): string {
-  const lines: string[] = [];
-  const metric = (name: string, help: string, rows: [Record<string, string>, number][]): void => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
-    for (const [l, v] of rows) lines.push(`${name}{${Object.entries(l).map(([k, x]) => `${k}="${label(x)}"`).join(',')}} ${v}`);
+/** The textfile for a set of profiles' last reports (node_exporter's textfile collector, via prom-client). */
+export async function prometheusText(reports: readonly ProfileReport[]): Promise<string> {
+  const registry = new Registry();
+  const gauge = (name: string, help: string, labelNames: string[]): Gauge => new Gauge({ name, help, labelNames, registers: [registry] });
+  const seconds = (iso: string): number => Date.parse(iso) / 1000;
+  const profile = {
+    success: gauge('rwm_backup_success', '1 if the last run of the profile succeeded', ['profile']),
+    lastRun: gauge('rwm_backup_last_run_timestamp_seconds', 'Start of the last run of the profile', ['profile']),
+    lastSuccess: gauge('rwm_backup_last_success_timestamp_seconds', 'Start of the last successful run of the profile', ['profile']),
+    duration: gauge('rwm_backup_duration_seconds', 'Duration of the last run of the profile', ['profile']),
   };
-  const repos = reports.flatMap((p) => p.repositories.map((r) => [{ profile: p.profile, repository: r.name }, r, p] as const));
-  metric('rwm_backup_success', '1 if the last run of the profile succeeded', reports.map((p) => [{ profile: p.profile }, p.result === 'success' ? 1 : 0]));
-  metric('rwm_backup_last_run_timestamp_seconds', 'start of the last run', reports.map((p) => [{ profile: p.profile }, Date.parse(p.startedAt) / 1000]));
-  metric('rwm_backup_last_success_timestamp_seconds', 'start of the last successful run', reports.filter((p) => p.lastSuccess !== undefined).map((p) => [{ profile: p.profile }, Date.parse(p.lastSuccess as string) / 1000]));
-  metric('rwm_backup_duration_seconds', 'duration of the last run', reports.map((p) => [{ profile: p.profile }, p.durationMs / 1000]));
-  metric('rwm_backup_repository_success', '1 if the repository\'s last backup succeeded', repos.map(([l, r]) => [l, r.result === 'success' ? 1 : 0]));
-  metric('rwm_backup_repository_duration_seconds', 'duration of the repository\'s last backup', repos.map(([l, r]) => [l, r.durationMs / 1000]));
-  metric('rwm_backup_repository_bytes_added', 'bytes the last backup added to the repository', repos.filter(([, r]) => r.bytesAdded !== undefined).map(([l, r]) => [l, r.bytesAdded as number]));
-  metric('rwm_backup_repository_files_total', 'files in the last snapshot', repos.filter(([, r]) => r.filesTotal !== undefined).map(([l, r]) => [l, r.filesTotal as number]));
-  return `${lines.join('\n')}\n`;
+  const repo = {
+    success: gauge('rwm_backup_repository_success', '1 if the last backup to the repository succeeded', ['profile', 'repository']),
+    lastSuccess: gauge('rwm_backup_repository_last_success_timestamp_seconds', 'Start of the last successful backup to the repository', ['profile', 'repository']),
+    duration: gauge('rwm_backup_repository_duration_seconds', 'Duration of the last backup to the repository', ['profile', 'repository']),
+    added: gauge('rwm_backup_repository_added_bytes', 'Bytes the last backup added to the repository', ['profile', 'repository']),
+    files: gauge('rwm_backup_repository_files', 'Files in the last snapshot', ['profile', 'repository']),
+  };
+  for (const p of reports) {
+    const l = { profile: p.profile };
+    profile.success.set(l, p.result === 'success' ? 1 : 0);
+    profile.lastRun.set(l, seconds(p.startedAt));
+    if (p.lastSuccess !== undefined) profile.lastSuccess.set(l, seconds(p.lastSuccess));
+    profile.duration.set(l, p.durationMs / 1000);
+    for (const r of p.repositories) {
+      const rl = { profile: p.profile, repository: r.name };
+      repo.success.set(rl, r.result === 'success' ? 1 : 0);
+      if (r.lastSuccess !== undefined) repo.lastSuccess.set(rl, seconds(r.lastSuccess));
+      repo.duration.set(rl, r.durationMs / 1000);
+      if (r.bytesAdded !== undefined) repo.added.set(rl, r.bytesAdded);
+      if (r.filesTotal !== undefined) repo.files.set(rl, r.filesTotal);
+    }
+  }
+  return registry.metrics();
 }
 
+/** Writes the textfile; readable by all (node_exporter runs as its own user), it holds no secrets. */
 export async function writePrometheus(file: string, reports: readonly ProfileReport[]): Promise<void> {
-  await atomicWrite(file, prometheusText(reports));
+  await atomicWrite(file, await prometheusText(reports), 0o644);
 }

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { parseRepoPath } from '../backend/repo-path.js';
 import { parseSize } from '../util/size.js';
 import { BUCKET_RE, normalisePrefix } from '../backend/s3/settings.js';
-import { backupSectionSchema } from '../backup/config.js';
+import { backupSectionSchema, scheduleFields } from '../backup/config.js';
+import { keepPolicySchema } from './forget.js';
 
 const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
   try {
@@ -129,27 +130,8 @@ export const storageSectionSchema = z.strictObject({
 });
 
 const AGE = /^[1-9][0-9]{0,6}[smhdw]$/;
-const count = z.number().int().positive().optional();
-/** restic's durations (`30d`, `1y6m`, `12h`). */
-const resticDuration = z.string().regex(/^(?:[0-9]+[ymdh])+$/, 'a restic duration such as 30d, 1y6m or 12h').optional();
-
-/** `maintain.<job>.forget`: restic's --keep-* options, by their names in camelCase. */
-export const forgetPolicySchema = z.strictObject({
-  keepLast: count,
-  keepHourly: count,
-  keepDaily: count,
-  keepWeekly: count,
-  keepMonthly: count,
-  keepYearly: count,
-  keepWithin: resticDuration,
-  keepWithinHourly: resticDuration,
-  keepWithinDaily: resticDuration,
-  keepWithinWeekly: resticDuration,
-  keepWithinMonthly: resticDuration,
-  keepWithinYearly: resticDuration,
-  keepTags: z.array(z.array(z.string().min(1)).min(1)).optional(),
-  groupBy: z.string().optional(),
-});
+/** `maintain.<job>.forget`: restic's --keep-* options, by their names in camelCase, and --group-by. */
+export const forgetPolicySchema = keepPolicySchema.extend({ groupBy: z.string().optional() });
 
 /** `maintain.<job>.ledger` (and `rwm ledger verify`'s flags): what the snapshot ledger reports. */
 export const ledgerOptionsSchema = z.strictObject({
@@ -191,6 +173,8 @@ export const maintainJobSchema = z
     extendRetentionDays: z.number().int().min(1).max(36_500).optional(),
     /** Which steps to run (default: all that apply), always in the pipeline's order. */
     steps: z.array(z.enum(MAINTAIN_STEPS)).optional(),
+    /** `rwm schedule install --maintain`: when the job runs (systemd OnCalendar). */
+    ...scheduleFields,
   })
   .superRefine((v, ctx) => {
     if ((v.bucket === undefined) === (v.path === undefined)) ctx.addIssue({ code: 'custom', message: 'give bucket (and prefix) or path, one of them' });

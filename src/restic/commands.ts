@@ -201,6 +201,8 @@ export interface BackupOptions {
   readonly excludeFile?: string;
   readonly oneFileSystem?: boolean;
   readonly dryRun?: boolean;
+  /** More `restic backup` options, before the paths; MUST NOT hold secrets (argv is public). */
+  readonly extraArgs?: readonly string[];
   /** Progress messages as restic sends them. */
   readonly onStatus?: (status: BackupStatus) => void;
   /** Items restic could not read (the run then ends "incomplete", exit 3). */
@@ -224,7 +226,7 @@ export async function resticBackup(repo: ResticRepo, paths: readonly string[], o
   if (options.excludeFile !== undefined) args.push(`--exclude-file=${options.excludeFile}`);
   if (options.oneFileSystem === true) args.push('--one-file-system');
   if (options.dryRun === true) args.push('--dry-run');
-  args.push('--', ...paths);
+  args.push(...(options.extraArgs ?? []), '--', ...paths);
 
   let summary: BackupSummary | undefined;
   const itemErrors: BackupItemError[] = [];

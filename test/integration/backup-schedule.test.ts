@@ -39,6 +39,14 @@ describe('rwm schedule', () => {
       '    manual:',
       `      paths: [${join(dir, 'src')}]`,
       `      repositories: { local: { repository: ${join(dir, 'repo2')}, passwordFile: ${join(dir, 'pw')} } }`,
+      'maintain:',
+      '  weekly:',
+      `    path: ${join(dir, 'repo with space')}`,
+      `    passwordFile: ${join(dir, 'pw')}`,
+      "    schedule: 'Sun *-*-* 04:00:00'",
+      '  unscheduled:',
+      `    path: ${join(dir, 'repo2')}`,
+      `    passwordFile: ${join(dir, 'pw')}`,
     ].join('\n'));
     await chmod(config, 0o600);
   });
@@ -85,5 +93,40 @@ describe('rwm schedule', () => {
     const r = await rwm(['remove', 'nightly']);
     assert.equal(r.status, 0, describeCliRun(r));
     assert.deepEqual(await readdir(units), []);
+  });
+
+  test('--user writes user units under XDG_CONFIG_HOME', async () => {
+    const xdg = join(dir, 'xdg');
+    const r = await runCli(['schedule', 'install', 'nightly', '--user', '--no-enable', '--config', config], { HOME: dir, XDG_CONFIG_HOME: xdg, RWM_STATE_DIR: join(dir, 'state') });
+    assert.equal(r.status, 0, describeCliRun(r));
+    assert.deepEqual((await readdir(join(xdg, 'systemd', 'user'))).sort(), ['rwm-backup-nightly.service', 'rwm-backup-nightly.timer']);
+    assert.match(r.stdout, /systemctl --user daemon-reload/);
+  });
+
+  test('the same for rwm maintain on the trusted host: install --maintain, status from the newest report, remove', async () => {
+    const r = await rwm(['install', '--maintain', '--no-enable']);
+    assert.equal(r.status, 0, describeCliRun(r));
+    assert.deepEqual((await readdir(units)).filter((f) => f.startsWith('rwm-maintain-')).sort(), ['rwm-maintain-weekly.service', 'rwm-maintain-weekly.timer'], 'only the job with a schedule');
+    const service = await readFile(join(units, 'rwm-maintain-weekly.service'), 'utf8');
+    assert.match(service, /^ExecStart=\S+ \S+main\.js maintain weekly --config \S+rwm\.yaml$/m);
+    assert.match(service, /^ReadWritePaths=-"[^"]*repo with space"$/m, 'scrub repairs and prune write to the local repository');
+    assert.match(service, /^ProtectSystem=strict$/m);
+    assert.match(await readFile(join(units, 'rwm-maintain-weekly.timer'), 'utf8'), /^OnCalendar=Sun \*-\*-\* 04:00:00$/m);
+    await run('systemd-analyze', ['verify', join(units, 'rwm-maintain-weekly.service'), join(units, 'rwm-maintain-weekly.timer')]).catch((err: { stderr?: string }) => assert.fail(`systemd-analyze verify failed: ${err.stderr ?? ''}`));
+    const reports = join(dir, 'state', 'maintain', 'weekly');
+    await mkdir(reports, { recursive: true });
+    await writeFile(join(reports, '20260104T040000.000Z.json'), JSON.stringify({ job: 'weekly', started: '2026-01-04T04:00:00.000Z', result: 'ok', steps: [] }));
+    await writeFile(join(reports, '20260111T040000.000Z.json'), JSON.stringify({ job: 'weekly', started: '2026-01-11T04:00:00.000Z', result: 'findings', steps: [{ name: 'scrub', status: 'findings', error: '2 damaged packs' }] }));
+    const s = await rwm(['status', '--maintain', '--json']);
+    assert.equal(s.status, 1, describeCliRun(s));
+    const [row] = JSON.parse(s.stdout) as { job: string; installed: boolean; nextRun: string | null; lastResult: string; lastRun: string; lastError: string }[];
+    assert.deepEqual([row?.job, row?.installed, row?.lastResult, row?.lastRun, row?.lastError], ['weekly', true, 'findings', '2026-01-11T04:00:00.000Z', 'scrub: 2 damaged packs']);
+    assert.match(row?.nextRun ?? '', /^Sun .* 04:00:00/);
+    const none = await rwm(['install', '--maintain', 'unscheduled', '--no-enable']);
+    assert.equal(none.status, 2, describeCliRun(none));
+    assert.match(none.stderr, /no schedule in maintain\.unscheduled/);
+    const rm = await rwm(['remove', '--maintain', 'weekly']);
+    assert.equal(rm.status, 0, describeCliRun(rm));
+    assert.deepEqual((await readdir(units)).filter((f) => f.startsWith('rwm-maintain-')), []);
   });
 });

@@ -1,6 +1,7 @@
 // What `rwm backup` and `rwm backup init` share: the config, resolved profiles, and how each
 // repository is opened (restic's settings, the backup user's S3 client for the check and the state).
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { checkPasswordFile, createPrivateDir, passwordCommandFile } from '../../../backup/secrets.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -13,7 +14,6 @@ import { EXIT, UserError } from '../../exit.js';
 import { resolveS3Connection, type S3Connection } from '../../s3-connection.js';
 import type { StorageDeps } from '../storage/common.js';
 import { stateDirOf, writerOf } from '../state/common.js';
-import { stat } from 'node:fs/promises';
 
 export interface BackupContext {
   readonly config: RwmConfig;
@@ -72,8 +72,24 @@ async function readSecret(file: string, what: string): Promise<string> {
   }
 }
 
-/** Opens repositories for one command; close() destroys the S3 clients. */
-export function createOps(ctx: BackupContext, d: StorageDeps, profile: string): RepositoryOps & { close(): void } {
+/** Opens repositories for one command; close() destroys the S3 clients and the password commands' files. */
+export function createOps(ctx: BackupContext, d: StorageDeps, profile: string): RepositoryOps & { close(): Promise<void> } {
+  let secrets: Promise<{ dir: string; cleanup(): Promise<void> }> | undefined;
+  const fromCommand = new Map<string, Promise<string>>();
+  const passwordFile = async (repo: ResolvedRepository): Promise<string> => {
+    if (repo.passwordFile !== undefined) {
+      await checkPasswordFile(repo.passwordFile);
+      return repo.passwordFile;
+    }
+    let f = fromCommand.get(repo.name);
+    if (f === undefined) {
+      secrets ??= createPrivateDir('rwm-backup-secrets-');
+      const { dir } = await secrets;
+      f = passwordCommandFile(repo.passwordCommand as string[], dir, repo.name, d.env);
+      fromCommand.set(repo.name, f);
+    }
+    return f;
+  };
   const clients = new Map<string, { connection: S3Connection; client: S3Client }>();
   const s3 = async (repo: ResolvedRepository): Promise<{ connection: S3Connection; client: S3Client }> => {
     const name = repo.s3Profile as string;
@@ -90,7 +106,7 @@ export function createOps(ctx: BackupContext, d: StorageDeps, profile: string): 
   };
   return {
     async restic(repo): Promise<ResticRepo> {
-      const base = { repository: repo.repository, passwordFile: repo.passwordFile, cacheDir: join(ctx.cacheDir, profile, repo.name) };
+      const base = { repository: repo.repository, passwordFile: await passwordFile(repo), cacheDir: join(ctx.cacheDir, profile, repo.name) };
       if (repo.kind === 's3') {
         const { connection } = await s3(repo);
         const k = connection.credentials;
@@ -114,8 +130,9 @@ export function createOps(ctx: BackupContext, d: StorageDeps, profile: string): 
       const s = await saveState({ buckets: new S3Buckets(client), bucket, prefix, writer: writerOf(`backup ${profile}`) });
       return s.name;
     },
-    close() {
+    async close() {
       for (const c of clients.values()) c.client.destroy();
+      if (secrets !== undefined) await (await secrets).cleanup();
     },
   };
 }

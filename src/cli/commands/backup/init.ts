@@ -1,11 +1,11 @@
 // `rwm backup init PROFILE`: restic init where a repository does not exist yet, and the management key
 // in every off-site repository (restic key add). The management password is read once (a file or a
 // prompt), handed to restic in a private temporary file, and never stored on the backup host.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { isOffSite } from '../../../backup/profile.js';
+import { createPrivateDir } from '../../../backup/secrets.js';
 import { resticInit, resticSnapshots } from '../../../restic/commands.js';
 import type { ResticRepo } from '../../../restic/env.js';
 import { isResticError } from '../../../restic/errors.js';
@@ -27,33 +27,45 @@ interface InitResult {
   error?: string;
 }
 
-function prompt(d: StorageDeps, question: string): Promise<string> {
+/**
+ * Asks each question on the terminal in turn (no echo) and resolves with the answers. Input is read as
+ * one stream: a paste of both lines at once answers both questions.
+ */
+function promptSecrets(d: StorageDeps, questions: readonly string[]): Promise<string[]> {
   const input = d.stdin as NodeJS.ReadStream;
   return new Promise((resolve, reject) => {
-    d.stderr.write(question);
-    input.setRawMode(true);
-    input.resume();
+    const answers: string[] = [];
     let s = '';
+    const done = (): void => {
+      input.off('data', onData);
+      input.setRawMode(false);
+      input.pause();
+    };
     const onData = (b: Buffer): void => {
       for (const ch of b.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') {
-          input.off('data', onData);
-          input.setRawMode(false);
-          input.pause();
-          d.stderr.write('\n');
-          resolve(s);
-          return;
-        }
         if (ch === '\u0003') {
-          input.setRawMode(false);
+          done();
           reject(new UserError('interrupted', EXIT.INTERRUPTED));
           return;
         }
-        if (ch === '\u007f') s = s.slice(0, -1);
+        if (ch === '\r' || ch === '\n') {
+          d.stderr.write('\n');
+          answers.push(s);
+          s = '';
+          if (answers.length === questions.length) {
+            done();
+            resolve(answers);
+            return;
+          }
+          d.stderr.write(questions[answers.length] ?? '');
+        } else if (ch === '\u007f') s = s.slice(0, -1);
         else s += ch;
       }
     };
+    d.stderr.write(questions[0] ?? '');
+    input.setRawMode(true);
     input.on('data', onData);
+    input.resume();
   });
 }
 
@@ -67,8 +79,9 @@ async function managementPassword(opts: InitFlags, d: StorageDeps): Promise<stri
     }
   } else {
     if ((d.stdin as { isTTY?: boolean }).isTTY !== true) throw new UserError('give --management-password-file FILE, or run on a terminal to be asked for the management password');
-    pw = await prompt(d, 'management password (not stored on this host): ');
-    if ((await prompt(d, 'again: ')) !== pw) throw new UserError('the two passwords differ');
+    const [first = '', again] = await promptSecrets(d, ['management password (not stored on this host): ', 'again: ']);
+    if (again !== first) throw new UserError('the two passwords differ');
+    pw = first;
   }
   if (pw.length < 8) throw new UserError('the management password is empty or shorter than 8 characters');
   return pw;
@@ -98,8 +111,8 @@ export function registerBackupInit(backup: Command, deps: () => StorageDeps): vo
       if (profile === undefined) throw new UserError(`no backup profile "${name}"`);
       const offSite = profile.repositories.filter(isOffSite);
       const pw = offSite.length > 0 ? await managementPassword(opts, d) : undefined;
-      const dir = await mkdtemp(join(tmpdir(), 'rwm-init-'));
-      const mgmtFile = join(dir, 'management');
+      const secrets = await createPrivateDir('rwm-init-');
+      const mgmtFile = join(secrets.dir, 'management');
       const ops = createOps(ctx, d, profile.name);
       const results: InitResult[] = [];
       try {
@@ -108,6 +121,9 @@ export function registerBackupInit(backup: Command, deps: () => StorageDeps): vo
           const r: InitResult = { repository: repo.name, initialised: false, managementKey: isOffSite(repo) ? 'failed' : 'not-off-site' };
           try {
             const restic = await ops.restic(repo);
+            if (isOffSite(repo) && (await readFile(restic.passwordFile, 'utf8')).trim() === pw) {
+              throw new UserError('the management password is this repository\'s own password: it must be a second, different one');
+            }
             if (!(await exists(restic))) {
               await resticInit(restic);
               r.initialised = true;
@@ -127,8 +143,8 @@ export function registerBackupInit(backup: Command, deps: () => StorageDeps): vo
           results.push(r);
         }
       } finally {
-        ops.close();
-        await rm(dir, { recursive: true, force: true });
+        await ops.close();
+        await secrets.cleanup();
       }
       if (opts.json === true) writeJson(d, results);
       else for (const r of results) d.stdout.write(`${profile.name}/${r.repository}: ${r.error !== undefined ? `failed: ${r.error}` : `${r.initialised ? 'initialised' : 'exists'}, management key ${r.managementKey}`}\n`);

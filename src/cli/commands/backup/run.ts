@@ -39,9 +39,12 @@ async function runOne(p: ResolvedProfile, ctx: BackupContext, opts: BackupFlags,
   try {
     release = await acquireLock(join(ctx.statusDir, 'locks', `${p.name}.lock`));
   } catch (err) {
-    if (!(err instanceof LockedError)) throw err;
-    // Not written to the status file: that belongs to the run holding the lock.
-    return { profile: p.name, result: 'failure', startedAt: started, durationMs: 0, repositories: [], error: `already running: ${err.message}` };
+    // Not written to the status file: that belongs to the run holding the lock (or cannot be written).
+    if (err instanceof LockedError) return { profile: p.name, result: 'failure', startedAt: started, durationMs: 0, repositories: [], error: `already running: ${err.message}` };
+    // A full disk or a broken status directory must not stop the backups silently: say so where it is heard.
+    const r: ProfileReport = { profile: p.name, result: 'failure', startedAt: started, durationMs: 0, repositories: [], error: `cannot take the lock in ${ctx.statusDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    for (const w of await notify(p.notify, { event: 'failure', profile: p.name, host: hostName(), text: r.error ?? '', report: r })) logLine(`warning: ${w}`);
+    return r;
   }
   const ops = createOps(ctx, d, p.name);
   try {
@@ -54,12 +57,18 @@ async function runOne(p: ResolvedProfile, ctx: BackupContext, opts: BackupFlags,
       ...(tty ? { onProgress: (repo: string, s: { percent_done: number }) => d.stderr.write(`\r${p.name}/${repo}: ${(s.percent_done * 100).toFixed(1)}%   `) } : {}),
     });
     if (tty) d.stderr.write('\r\x1b[K');
-    const saved = await writeStatus(ctx.statusDir, report);
+    let saved: ProfileReport;
+    try {
+      saved = await writeStatus(ctx.statusDir, report);
+    } catch (err) {
+      const why = `cannot write the status file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+      saved = { ...report, result: 'failure', error: report.error !== undefined ? `${report.error}; ${why}` : why };
+    }
     const text = `${summary(saved)}${log.length > 0 ? `\n${log.slice(-50).join('\n')}\n` : ''}`;
     for (const w of await notify(p.notify, { event: saved.result === 'success' ? 'success' : 'failure', profile: p.name, host: hostName(), text, report: saved })) logLine(`warning: ${w}`);
     return saved;
   } finally {
-    ops.close();
+    await ops.close();
     await release();
   }
 }
@@ -72,12 +81,18 @@ export async function runBackupCommand(names: string[], opts: BackupFlags, d: St
     reports.push(r);
     if (opts.json !== true) d.stdout.write(summary(r));
   }
+  let failed = false;
   if (ctx.config.backup.prometheusFile !== undefined) {
     const all = await Promise.all(Object.keys(ctx.config.backup.profiles).map((n) => readStatus(ctx.statusDir, n)));
-    await writePrometheus(ctx.config.backup.prometheusFile, all.filter((x): x is ProfileReport => x !== undefined));
+    try {
+      await writePrometheus(ctx.config.backup.prometheusFile, all.filter((x): x is ProfileReport => x !== undefined));
+    } catch (err) {
+      failed = true;
+      d.stderr.write(`rwm: cannot write the Prometheus textfile ${ctx.config.backup.prometheusFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    }
   }
   if (opts.json === true) writeJson(d, reports);
-  if (reports.some((r) => r.result !== 'success')) throw new CommandExit(EXIT.FAILURE);
+  if (failed || reports.some((r) => r.result !== 'success')) throw new CommandExit(EXIT.FAILURE);
 }
 
 export function registerBackupRun(backup: Command, deps: () => StorageDeps): void {
