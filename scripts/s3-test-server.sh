@@ -32,6 +32,8 @@
 # S3 users created with fixed keys (region: anything; use path-style addressing):
 #   admin  RWMADMINACCESSKEY000 / rwm-admin-secret-key-000000000000000000
 #   backup RWMBACKUPACCESSKEY00 / rwm-backup-secret-key-00000000000000000
+#   other  RWMOTHERACCESSKEY000 / rwm-other-secret-key-000000000000000000  (a third account, for
+#          tests that a policed bucket grants nobody else anything)
 # Deleted data is only freed by RGW GC: run `gc`, or
 #   radosgw-admin -c "$RWM_S3_CEPH_CONF" gc process --include-all
 # Do not call ceph commands served by ceph-mgr (`ceph -s` pool stats, `ceph osd df`): there is
@@ -42,6 +44,8 @@ ADMIN_ACCESS_KEY=RWMADMINACCESSKEY000
 ADMIN_SECRET_KEY=rwm-admin-secret-key-000000000000000000
 BACKUP_ACCESS_KEY=RWMBACKUPACCESSKEY00
 BACKUP_SECRET_KEY=rwm-backup-secret-key-00000000000000000
+OTHER_ACCESS_KEY=RWMOTHERACCESSKEY000
+OTHER_SECRET_KEY=rwm-other-secret-key-000000000000000000
 
 PORT=${RWM_S3_PORT:-7480}
 MON_PORT=${RWM_S3_MON_PORT:-16789}
@@ -364,6 +368,8 @@ export RWM_S3_ADMIN_ACCESS_KEY=$ADMIN_ACCESS_KEY
 export RWM_S3_ADMIN_SECRET_KEY=$ADMIN_SECRET_KEY
 export RWM_S3_BACKUP_ACCESS_KEY=$BACKUP_ACCESS_KEY
 export RWM_S3_BACKUP_SECRET_KEY=$BACKUP_SECRET_KEY
+export RWM_S3_OTHER_ACCESS_KEY=$OTHER_ACCESS_KEY
+export RWM_S3_OTHER_SECRET_KEY=$OTHER_SECRET_KEY
 export RWM_S3_DIR=$DIR
 export RWM_S3_CEPH_CONF=$CONF
 EOF
@@ -433,6 +439,8 @@ start() {
     --caps 'users=*;buckets=*;metadata=*;usage=*;zone=*' >/dev/null
   rgwadmin user create --uid backup --display-name 'rwm test backup' \
     --access-key "$BACKUP_ACCESS_KEY" --secret-key "$BACKUP_SECRET_KEY" >/dev/null
+  rgwadmin user create --uid other --display-name 'rwm test other account' \
+    --access-key "$OTHER_ACCESS_KEY" --secret-key "$OTHER_SECRET_KEY" >/dev/null
   wait_for rgw "the S3 users to be usable" user_can_list "$ADMIN_ACCESS_KEY" "$ADMIN_SECRET_KEY"
   wait_for rgw "the S3 users to be usable" user_can_list "$BACKUP_ACCESS_KEY" "$BACKUP_SECRET_KEY"
   trap - EXIT INT TERM

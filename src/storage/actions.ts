@@ -16,6 +16,24 @@ export const BACKUP_BUCKET_READS = [
 /** Object actions on the repository prefix: read and add. On a versioned bucket a PUT over a key adds a version. */
 export const BACKUP_OBJECT_ACTIONS = ['s3:GetObject', 's3:PutObject'] as const;
 
+/**
+ * Denied to everyone but the bucket owner and the backup user (a Deny with NotPrincipal), on every
+ * object. The backup user may write, and S3 lets a writer set the new object's ACL in the same
+ * request (x-amz-acl, x-amz-grant-* on PutObject, CopyObject, CreateMultipartUpload, a POST form):
+ * no Deny of PutObjectAcl stops that, so the grants it could make are made worthless instead.
+ * Object ACLs can grant only these (READ, READ_ACP, WRITE_ACP).
+ */
+export const OTHERS_DENIED_OBJECT_ACTIONS = [
+  's3:GetObject',
+  's3:GetObjectVersion',
+  's3:GetObjectAcl',
+  's3:GetObjectVersionAcl',
+  's3:PutObjectAcl',
+  's3:PutObjectVersionAcl',
+  's3:GetObjectTorrent',
+  's3:GetObjectVersionTorrent',
+] as const;
+
 /** Allowed only under PREFIX/locks/: on a versioned bucket it adds a delete marker, never removes data. */
 export const LOCK_DELETE_ACTION = 's3:DeleteObject';
 

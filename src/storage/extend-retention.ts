@@ -10,6 +10,7 @@ import { applyPlan, type ApplyReport } from '../versions/apply.js';
 import type { Action } from '../versions/plan.js';
 import { planRetention } from '../versions/retention.js';
 import { StorageError } from './errors.js';
+import { retentionProblem } from './retain-until.js';
 
 export interface ExtendRetentionOptions {
   readonly client: S3Client;
@@ -25,6 +26,8 @@ export interface ExtendRetentionOptions {
 export async function runExtendRetention(o: ExtendRetentionOptions): Promise<ApplyReport & { checked: number }> {
   const t = { bucket: o.bucket, kp: o.kp };
   const { days, concurrency } = o;
+  const late = retentionProblem(days);
+  if (late !== undefined) throw new StorageError(late);
   const buckets = new S3Buckets(o.client);
   if (!(await buckets.objectLockEnabled(t.bucket))) throw new StorageError(`bucket ${t.bucket} has no object lock: there is no retention to extend`);
   const conf = await o.client.send(new GetObjectLockConfigurationCommand({ Bucket: t.bucket }));

@@ -11,6 +11,7 @@ export type FindingCode =
   | 'policy-invalid'
   | 'deny-missing'
   | 'destructive-allow'
+  | 'others-not-denied'
   | 'lifecycle-noncurrent-expiry'
   | 'lifecycle-expiration'
   | 'backup-allowed'

@@ -1,7 +1,8 @@
 // The static half of `rwm storage check` for the bucket policy: every destructive action is denied
-// to the backup user without conditions, and no statement allows the backup user (or everyone)
-// anything destructive, except DeleteObject under PREFIX/locks/.
-import { DESTRUCTIVE_ACTIONS, LOCK_DELETE_ACTION, OPTIONAL_DENIES, REQUIRED_DENIES } from './actions.js';
+// to the backup user without conditions, no statement allows the backup user (or everyone)
+// anything destructive, except DeleteObject under PREFIX/locks/, and everyone else (anonymous
+// users included) is denied reading objects and their ACLs, whatever ACL an upload set.
+import { DESTRUCTIVE_ACTIONS, LOCK_DELETE_ACTION, OPTIONAL_DENIES, OTHERS_DENIED_OBJECT_ACTIONS, REQUIRED_DENIES } from './actions.js';
 import type { Finding } from './findings.js';
 import { actionMatches, globMatch, resourceMatches } from './glob.js';
 import { bucketArn, isLockResource, type NormalStatement } from './policy.js';
@@ -18,6 +19,9 @@ export interface PolicyAudit {
   readonly findings: Finding[];
   readonly notes: string[];
 }
+
+/** Stand-ins for "anyone else": an anonymous request, another user beside the backup user, one elsewhere. */
+const othersThan = (backupArn: string): string[] => ['*', backupArn.replace(/[^/:]*$/, 'rwm-audit-someone-else'), 'arn:aws:iam::rwm-audit:user/someone-else'];
 
 /** Does the statement's principal include the backup user? ("*", the ARN, a wildcard, or its account's root) */
 export function appliesTo(s: NormalStatement, arn: string): boolean {
@@ -57,6 +61,18 @@ export function auditPolicy(i: PolicyAuditInput): PolicyAudit {
   }
   const optionalMissing = OPTIONAL_DENIES.filter((a) => !isDenied(a));
   if (optionalMissing.length > 0) notes.push(`not denied (this S3 server does not accept ${optionalMissing.length === 1 ? 'this action' : 'these actions'} in a policy): ${optionalMissing.join(', ')}`);
+
+  // The backup user can set an ACL on what it uploads (x-amz-acl, x-amz-grant-*): only a Deny to
+  // everyone else makes such grants worthless.
+  const others = othersThan(i.backupArn);
+  const othersDenies = i.statements.filter((s) => s.effect === 'Deny' && !s.conditional && others.every((p) => appliesTo(s, p)) && covers(s, `${b}/*`));
+  const othersMissing = OTHERS_DENIED_OBJECT_ACTIONS.filter((a) => !othersDenies.some((s) => grants(s, a)));
+  if (othersMissing.length > 0) {
+    findings.push({
+      code: 'others-not-denied',
+      message: `the policy does not deny everyone but the owner and the backup user ${othersMissing.join(', ')}: an upload with x-amz-acl: public-read or x-amz-grant-read (allowed with PutObject) makes backups readable by anyone`,
+    });
+  }
 
   for (const s of i.statements) {
     if (s.effect !== 'Allow' || !appliesTo(s, i.backupArn)) continue;

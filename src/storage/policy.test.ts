@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { OPTIONAL_DENIES, REQUIRED_DENIES } from './actions.js';
+import { MAX_STORE_DEPTH } from '../backend/repo-path.js';
+import { OPTIONAL_DENIES, OTHERS_DENIED_OBJECT_ACTIONS, REQUIRED_DENIES } from './actions.js';
 import { auditPolicy } from './policy-audit.js';
-import { buildPolicy, lockFromPolicyId, parsePolicy, policyId, type PolicyStatement } from './policy.js';
+import { buildPolicy, MAX_LOCK_DEPTH, lockFromPolicyId, parsePolicy, policyId, type PolicyStatement } from './policy.js';
 import { ownerPrincipal, userArn, userNameOf } from './principal.js';
 
 const BACKUP = 'arn:aws:iam:::user/backup';
@@ -30,9 +31,24 @@ describe('the policy rwm builds', () => {
     assert.ok(deny);
     for (const a of [...REQUIRED_DENIES, ...OPTIONAL_DENIES]) assert.ok((deny.Action as string[]).includes(a), a);
     const del = p.Statement.filter((s) => s.Effect === 'Allow' && (s.Action as string[]).includes('s3:DeleteObject'));
-    assert.deepEqual(del.map((s) => s.Resource), [['arn:aws:s3:::b1/host1/locks/*', 'arn:aws:s3:::b1/host1/*/locks/*']]);
+    const locks = del.map((s) => s.Resource as string[]);
+    assert.equal(locks.length, 1);
+    // One pattern per depth (RGW's "*" stops at the first "/"): host1/locks/, host1/a/locks/, … host1/a/…/l/locks/.
+    assert.deepEqual(locks[0], Array.from({ length: MAX_LOCK_DEPTH + 1 }, (_, n) => `arn:aws:s3:::b1/host1/${'*/'.repeat(n)}locks/*`));
+    assert.ok(MAX_LOCK_DEPTH >= MAX_STORE_DEPTH, 'every repository rwm serve may keep below the prefix');
     assert.deepEqual(p.Statement.find((s) => s.Sid === 'RwmBackupObjects')?.Resource, ['arn:aws:s3:::b1/host1/*']);
     assert.equal(p.Statement.some((s) => s.Sid === 'RwmAdminAll'), false, 'no admin statement unless asked');
+    assert.equal(p.Statement.some((s) => s.Sid === 'RwmDenyOthersObjectAccess'), false, 'nor a Deny to all but the owner, which would lock the owner out');
+  });
+
+  test('denies everyone but the owner and the backup user reading objects and ACLs (what an upload\'s ACL header could grant)', () => {
+    const byOwner = (admin: ReturnType<typeof ownerPrincipal>): PolicyStatement | undefined => buildPolicy({ bucket: 'b1', prefix: 'host1', user: 'backup', admin }).Statement.find((s) => s.Sid === 'RwmDenyOthersObjectAccess');
+    const s = byOwner(ownerPrincipal('admin'));
+    assert.deepEqual(s?.NotPrincipal, { AWS: ['arn:aws:iam:::user/admin', BACKUP] });
+    assert.deepEqual(s?.Resource, ['arn:aws:s3:::b1/*'], 'every object, not only the prefix');
+    assert.equal(s?.Effect, 'Deny');
+    for (const a of OTHERS_DENIED_OBJECT_ACTIONS) assert.ok((s?.Action as string[]).includes(a), a);
+    assert.deepEqual(byOwner(ownerPrincipal('c'.repeat(64)))?.NotPrincipal, { AWS: [BACKUP], CanonicalUser: 'c'.repeat(64) }, 'an AWS owner by canonical id');
   });
 
   test('portable leaves out only the optional actions', () => {
@@ -70,6 +86,21 @@ describe('the policy audit', () => {
     assert.deepEqual(codes(audit(prefixOnly)), ['deny-missing'], 'a Deny must cover the whole bucket');
     const otherUser = good().map((s) => (s.Sid === 'RwmBackupDenyDestroy' ? { ...s, Principal: { AWS: ['arn:aws:iam:::user/someone'] } } : s));
     assert.deepEqual(codes(audit(otherUser)), ['deny-missing']);
+  });
+
+  test('a missing, narrowed or conditional Deny to everyone else is others-not-denied', () => {
+    const without = good().filter((s) => s.Sid !== 'RwmDenyOthersObjectAccess');
+    const r = audit(without);
+    assert.deepEqual(codes(r), ['others-not-denied']);
+    assert.match(r.findings[0]?.message ?? '', /s3:GetObject, .*s3:PutObjectAcl.*x-amz-acl/);
+    const change = (f: (s: PolicyStatement) => PolicyStatement): string[] => codes(audit(good().map((s) => (s.Sid === 'RwmDenyOthersObjectAccess' ? f(s) : s))));
+    assert.deepEqual(change((s) => ({ ...s, Action: ['s3:GetObject'] })), ['others-not-denied'], 'reads of ACLs and versions still allowed');
+    assert.deepEqual(change((s) => ({ ...s, Resource: ['arn:aws:s3:::b1/host1/*'] })), ['others-not-denied'], 'only part of the bucket');
+    assert.deepEqual(change((s) => ({ ...s, Condition: { Bool: { 'aws:SecureTransport': 'false' } } })), ['others-not-denied'], 'under a condition');
+    assert.deepEqual(change((s) => ({ ...s, NotPrincipal: { AWS: ['arn:aws:iam:::user/*'] } })), ['others-not-denied'], 'every user exempted');
+    assert.deepEqual(change((s) => ({ ...s, Action: ['s3:GetObject*', 's3:PutObject*Acl'] })), [], 'wildcards count');
+    const everyone = without.concat({ Effect: 'Deny', Principal: '*', Action: ['s3:GetObject*', 's3:PutObjectAcl', 's3:PutObjectVersionAcl'], Resource: 'arn:aws:s3:::b1/*' });
+    assert.deepEqual(codes(audit(everyone)), [], 'a Deny to everyone counts (the probes tell whether restic still works)');
   });
 
   test('a Deny by wildcard or NotAction counts', () => {

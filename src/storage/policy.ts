@@ -1,6 +1,7 @@
 // The bucket policy of a policed bucket: built from the rule in actions.ts, and parsed back (for the
 // audit) into statements with every "string or list" field as a list.
-import { BACKUP_BUCKET_READS, BACKUP_OBJECT_ACTIONS, DENIED_ACTIONS, LOCK_DELETE_ACTION } from './actions.js';
+import { MAX_STORE_DEPTH } from '../backend/repo-path.js';
+import { BACKUP_BUCKET_READS, BACKUP_OBJECT_ACTIONS, DENIED_ACTIONS, LOCK_DELETE_ACTION, OTHERS_DENIED_OBJECT_ACTIONS } from './actions.js';
 import { userArn, type PolicyPrincipal } from './principal.js';
 
 export type LockMode = 'GOVERNANCE' | 'COMPLIANCE';
@@ -49,6 +50,7 @@ export const SID = {
   locks: 'RwmBackupDeleteLocks',
   deny: 'RwmBackupDenyDestroy',
   denyDelete: 'RwmBackupDenyDeleteOutsideLocks',
+  denyOthers: 'RwmDenyOthersObjectAccess',
 } as const;
 
 export const bucketArn = (bucket: string): string => `arn:aws:s3:::${bucket}`;
@@ -69,17 +71,35 @@ export function buildPolicy(o: PolicyOptions): PolicyDocument {
     { Sid: SID.deny, Effect: 'Deny', Principal: backup, Action: denied, Resource: [b, `${b}/*`] },
     { Sid: SID.denyDelete, Effect: 'Deny', Principal: backup, Action: [LOCK_DELETE_ACTION], NotResource: locks },
   );
+  // Without the owner's principal this Deny would lock the owner out of reading its backups.
+  if (o.admin !== undefined) {
+    statements.push({ Sid: SID.denyOthers, Effect: 'Deny', NotPrincipal: exceptFor(o.admin, userArn(o.user)), Action: [...OTHERS_DENIED_OBJECT_ACTIONS], Resource: [`${b}/*`] });
+  }
   return { Version: '2012-10-17', Id: policyId(o.lock), Statement: statements };
 }
 
+/** The owner and the backup user, as one NotPrincipal. */
+function exceptFor(admin: PolicyPrincipal, backupArn: string): Record<string, unknown> {
+  if ('AWS' in admin) return { AWS: [...admin.AWS.filter((a) => a !== backupArn), backupArn] };
+  return { AWS: [backupArn], CanonicalUser: admin.CanonicalUser };
+}
+
+/**
+ * How many path segments may lie between PREFIX and a repository's locks/: a path in `rwm serve`'s
+ * store (a user's root plus the URL path, MAX_STORE_DEPTH) below a `--s3 BUCKET/PATH` of up to 4 more.
+ */
+export const MAX_LOCK_DEPTH = MAX_STORE_DEPTH + 4;
+
 /**
  * Where the backup user may delete: the lock files of a repository at PREFIX, or of repositories
- * below it (`rwm serve --s3` keeps many: PREFIX/<repo>/locks/). restic's other files never have a
- * "locks" path segment, as long as no repository path has one.
+ * below it (`rwm serve --s3` keeps many: PREFIX/alice/laptop/locks/). One pattern per depth: Ceph
+ * RGW matches "*" without backtracking, so "*\/locks/*" never matches "a/b/locks/x" there ("*" stops
+ * at the first "/"). restic's other files never have a "locks" path segment, and no repository
+ * path may have one (repo-path.ts reserves it).
  */
 export function lockResources(bucket: string, prefix: string): string[] {
   const base = `${bucketArn(bucket)}/${under(prefix)}`;
-  return [`${base}locks/*`, `${base}*/locks/*`];
+  return Array.from({ length: MAX_LOCK_DEPTH + 1 }, (_, depth) => `${base}${'*/'.repeat(depth)}locks/*`);
 }
 
 /** Is this resource pattern one of lockResources' (so a DeleteObject on it only touches lock files)? */

@@ -28,7 +28,8 @@ import {
 import { s3Status } from '../backend/s3/errors.js';
 import { describeS3Error } from './errors.js';
 import type { Finding, ProbeResult } from './findings.js';
-import { under } from './policy.js';
+import { runAclProbes } from './acl-probes.js';
+import { MAX_LOCK_DEPTH, under } from './policy.js';
 
 export interface ProbeInput {
   readonly client: S3Client;
@@ -161,20 +162,32 @@ export async function runProbes(i: ProbeInput): Promise<ProbeReport> {
     else if (r.outcome === 'failed') findings.push({ code: 'bucket-unreadable', action: p.action, message: `could not try ${p.action}: ${r.detail}` });
   }
 
-  // restic deletes its own lock files; on a versioned bucket that adds a delete marker only.
-  const lockKey = `${under(i.prefix)}locks/rwm-canary`;
-  try {
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: lockKey }));
-    probes.push({ action: 's3:DeleteObject (locks/)', outcome: 'ok', detail: `DeleteObject ${lockKey} → 2xx` });
-  } catch (err) {
-    probes.push({ action: 's3:DeleteObject (locks/)', outcome: 'failed', detail: `DeleteObject ${lockKey} → ${describeS3Error(err)}` });
-    findings.push({
-      code: 'backup-cannot-delete-locks',
-      action: 's3:DeleteObject',
-      message: `the backup user cannot delete under ${under(i.prefix)}locks/ (${describeS3Error(err)}): every restic run would fail to remove its lock`,
-    });
+  const acl = await runAclProbes(client, bucket, i.prefix);
+  probes.push(...acl.probes);
+  findings.push(...acl.findings);
+
+  // restic deletes its own lock files; on a versioned bucket that adds a delete marker only. Tried
+  // at the prefix and at the deepest repository `rwm serve --s3` may keep below it.
+  for (const lockKey of lockProbeKeys(i.prefix)) {
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: lockKey }));
+      probes.push({ action: 's3:DeleteObject (locks/)', outcome: 'ok', detail: `DeleteObject ${lockKey} → 2xx` });
+    } catch (err) {
+      probes.push({ action: 's3:DeleteObject (locks/)', outcome: 'failed', detail: `DeleteObject ${lockKey} → ${describeS3Error(err)}` });
+      findings.push({
+        code: 'backup-cannot-delete-locks',
+        action: 's3:DeleteObject',
+        message: `the backup user cannot delete ${lockKey} (${describeS3Error(err)}): every restic run in a repository there would fail to remove its lock`,
+      });
+    }
   }
   return { probes, findings, notes };
+}
+
+/** A lock at PREFIX/locks/, and one in the deepest repository below PREFIX (rwm-canary/…/locks/). */
+export function lockProbeKeys(prefix: string): string[] {
+  const deep = Array.from({ length: MAX_LOCK_DEPTH }, (_, n) => `rwm-canary-${n + 1}/`).join('');
+  return [`${under(prefix)}locks/rwm-canary`, `${under(prefix)}${deep}locks/rwm-canary`];
 }
 
 async function attempt(p: Probe): Promise<ProbeResult> {
@@ -193,12 +206,31 @@ async function attempt(p: Probe): Promise<ProbeResult> {
   }
 }
 
-async function ensureCanary(client: S3Client, bucket: string, Key: string): Promise<{ probe: ProbeResult; versionId?: string }> {
+/** How much of an existing canary `check` reads to see that it is readable. */
+export const CANARY_READ_BYTES = 1024;
+
+/** Reads a response body up to `limit` bytes, then drops the connection's rest. */
+async function readAtMost(body: unknown, limit: number): Promise<number> {
+  if (body === undefined || body === null) return 0;
+  let n = 0;
+  const stream = body as AsyncIterable<Uint8Array> & { destroy?: () => void };
+  for await (const chunk of stream) {
+    n += chunk.length;
+    if (n >= limit) break;
+  }
+  stream.destroy?.();
+  return n;
+}
+
+export async function ensureCanary(client: S3Client, bucket: string, Key: string): Promise<{ probe: ProbeResult; versionId?: string }> {
   const ok = (detail: string, versionId: string | undefined): { probe: ProbeResult; versionId?: string } => ({ probe: { action: 's3:PutObject', outcome: 'ok', detail }, ...(versionId !== undefined ? { versionId } : {}) });
   const failed = (detail: string): { probe: ProbeResult } => ({ probe: { action: 's3:PutObject', outcome: 'failed', detail } });
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key }));
-    await (await client.send(new GetObjectCommand({ Bucket: bucket, Key }))).Body?.transformToString();
+    // A range (S3 answers 416 to one on an empty object), and at most that much read even from a
+    // server that ignores it: the canary may be anything, 600 MiB included.
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key, ...(head.ContentLength === 0 ? {} : { Range: `bytes=0-${CANARY_READ_BYTES - 1}` }) }));
+    await readAtMost(got.Body, CANARY_READ_BYTES);
     return ok(`canary ${Key} exists and is readable`, head.VersionId);
   } catch (err) {
     if (s3Status(err) !== 404) return failed(`reading the canary ${Key} → ${describeS3Error(err)}`);

@@ -53,6 +53,7 @@ interface Statement {
   Sid?: string;
   Effect: string;
   Principal?: unknown;
+  NotPrincipal?: unknown;
   Action?: string | string[];
   Resource?: string | string[];
   NotResource?: string | string[];
@@ -84,6 +85,14 @@ async function dropDeny(bucket: string): Promise<{ policy: Policy; removed: stri
   p.Statement = p.Statement.filter((s) => !isTheDeny(s));
   assert.ok(p.Statement.length > 0, 'the rest of the policy is kept');
   return { policy: p, removed };
+}
+
+/** The policy without its Deny to everyone but the owner and the backup user (what buckets made before it have). */
+async function withoutOthersDeny(bucket: string): Promise<Policy> {
+  const p = await readPolicy(bucket);
+  const kept = p.Statement.filter((s) => !(s.Effect === 'Deny' && s.NotPrincipal !== undefined));
+  assert.equal(kept.length, p.Statement.length - 1, `the policy rwm wrote on ${bucket} has one Deny with NotPrincipal: ${JSON.stringify(p)}`);
+  return { ...p, Statement: kept };
 }
 
 /** A policed bucket made by `rwm storage create` with the admin's keys. */
@@ -157,6 +166,12 @@ const TAMPERINGS: readonly Tampering[] = [
       await admin.send(new DeleteBucketPolicyCommand({ Bucket: b }));
     },
   },
+  {
+    name: '(g) the Deny to everyone but the owner and the backup user removed',
+    code: 'others-not-denied',
+    mentions: [/s3:GetObject/, /x-amz-acl/],
+    tamper: async (b) => putPolicy(b, await withoutOthersDeny(b)),
+  },
 ];
 
 describe('rwm storage check catches each tampering done with the admin\'s keys', () => {
@@ -198,7 +213,7 @@ describe('rwm storage check catches each tampering done with the admin\'s keys',
   test('each tampering is a distinct finding that an untampered bucket does not report', () => {
     assert.equal(tampered.size, TAMPERINGS.length, 'every case ran');
     const codes = TAMPERINGS.map((t) => t.code);
-    assert.equal(new Set(codes).size, codes.length, 'six different codes');
+    assert.equal(new Set(codes).size, codes.length, 'different codes');
     for (const t of TAMPERINGS) {
       for (const [name, seen] of untampered) assert.equal(seen.includes(t.code), false, `the untampered bucket of ${name} reported ${t.code}`);
       for (const o of TAMPERINGS.filter((x) => x !== t)) {
@@ -274,6 +289,26 @@ describe('rwm storage check --as-backup with nothing but the backup user\'s keys
     const badRep = await check(bad, ['--as-backup'], 1, backupOnly());
     const allowed = badRep.findings.filter((f) => f.code === 'backup-allowed').map((f) => f.action);
     for (const a of actions) assert.ok(allowed.includes(a), `${a} not reported as allowed on the loose bucket: ${allowed.join(', ')}`);
+  });
+
+  test('ACL headers on uploads: refused or harmless on a policed bucket; on one without the Deny to everyone else, each form is reported', async () => {
+    const forms = ['s3:PutObject x-amz-acl', 's3:PutObject x-amz-grant-read', 's3:PutObject x-amz-grant-full-control', 's3:CopyObject x-amz-acl', 's3:CreateMultipartUpload x-amz-acl'];
+    const goodRep = await check(good, ['--as-backup'], 0, backupOnly());
+    for (const a of forms) assert.equal(goodRep.probes.find((p) => p.action === a)?.outcome, 'refused', `${a}: ${JSON.stringify(goodRep.probes)}`);
+    const open = bucketName('rwm-check-acl');
+    try {
+      await createPoliced(open);
+      await putPolicy(open, await withoutOthersDeny(open));
+      const rep = await check(open, ['--as-backup'], 1, backupOnly());
+      const allowed = rep.findings.filter((f) => f.code === 'backup-allowed').map((f) => f.action);
+      assert.deepEqual(allowed, forms, JSON.stringify(rep.findings));
+      assert.ok(rep.findings.some((f) => f.code === 'others-not-denied'), 'and the static audit says why');
+      const anon = await fetch(`${env.endpoint}/${open}/rwm-canary-acl`);
+      await anon.arrayBuffer();
+      assert.equal(anon.status, 200, 'the check was right: anyone can read the probe there');
+    } finally {
+      await deleteBucket(env, open);
+    }
   });
 
   test('fails on a bucket whose Deny was replaced by an Allow of s3:*: the attempts and the policy audit both say so', async () => {

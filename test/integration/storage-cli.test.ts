@@ -314,6 +314,9 @@ describe('usage and configuration errors, config file permissions', () => {
       { args: ['create', b, '--user', 'backup', '--object-lock', 'governance'], says: [/--retention/] },
       { args: ['create', b, '--user', 'backup', '--object-lock', 'bogus', '--retention', '1'], says: [/bogus/, /governance/, /compliance/] },
       { args: ['create', 'Not_A_Bucket', '--user', 'backup'], says: [/Not_A_Bucket/, /bucket name/i] },
+      // RGW keeps retain-until as 32-bit seconds: a later date wraps around to one decades earlier.
+      { args: ['create', b, '--user', 'backup', '--object-lock', 'compliance', '--retention', '30000'], says: [/--retention/, /2106-02-07/] },
+      { args: ['extend-retention', b, '--days', '30000'], says: [/--days/, /2106-02-07/] },
       { args: ['check', b, '--config', cfg, '--profile', 'nope'], o: { as: 'none', endpoint: false }, says: [/profile/i, /nope/] },
     ];
     for (const c of cases) {

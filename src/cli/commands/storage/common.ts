@@ -11,6 +11,7 @@ import { isBackendError } from '../../../backend/errors.js';
 import { StateFormatError } from '../../../state/format.js';
 import type { LockSpec } from '../../../storage/policy.js';
 import { userArn } from '../../../storage/principal.js';
+import { retentionProblem } from '../../../storage/retain-until.js';
 import { EXIT, UserError } from '../../exit.js';
 import { resolveS3Connection, type S3Connection } from '../../s3-connection.js';
 
@@ -127,6 +128,8 @@ export function parseLock(mode: string | undefined, retention: string | undefine
   const m = mode.toLowerCase();
   if (m !== 'governance' && m !== 'compliance') throw new UserError(`--object-lock must be governance or compliance, not "${mode}"`);
   if (!/^[1-9][0-9]{0,4}$/.test(retention)) throw new UserError(`--retention must be a whole number of days from 1 to 99999, not "${retention}"`);
+  const late = retentionProblem(Number(retention));
+  if (late !== undefined) throw new UserError(`--retention: ${late}`);
   return { mode: m === 'governance' ? 'GOVERNANCE' : 'COMPLIANCE', days: Number(retention) };
 }
 

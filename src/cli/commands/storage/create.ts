@@ -1,4 +1,5 @@
 // `rwm storage create BUCKET --user BACKUP_USER`: a policed bucket (admin keys).
+import { constants } from 'node:os';
 import type { Command } from 'commander';
 import { checkBucket, DEFAULT_MIN_LIFECYCLE_DAYS } from '../../../storage/check.js';
 import { createPolicedBucket } from '../../../storage/create.js';
@@ -38,8 +39,10 @@ Then, on the backup host: restic -r s3:https://s3.example.org/backups-host1 init
       const prefix = parsePrefix(opts.prefix);
       const lock = parseLock(opts.objectLock, opts.retention);
       const json = opts.json === true;
+      const interrupt = onStopSignals();
       const { result, report } = await withStorage(opts, cmd, d, async (s) => {
         const result = await createPolicedBucket({
+          signal: interrupt.signal,
           client: s.client,
           bucket,
           user,
@@ -48,7 +51,9 @@ Then, on the backup host: restic -r s3:https://s3.example.org/backups-host1 init
           ...(lock !== undefined ? { lock } : {}),
           ...(adminUser !== undefined ? { adminUser } : {}),
           ...(json ? {} : { say: (line: string) => void d.stdout.write(`${line}\n`) }),
-        });
+        }).catch((err: unknown) => {
+          throw interrupt.signal.aborted ? new UserError((err as Error).message, interrupt.exitCode(), { cause: err }) : err;
+        }).finally(() => interrupt.release());
         const report = await checkBucket({ bucket, client: s.client, minLifecycleDays: s.config.storage?.minLifecycleDays ?? DEFAULT_MIN_LIFECYCLE_DAYS });
         return { result, report };
       });
@@ -56,4 +61,27 @@ Then, on the backup host: restic -r s3:https://s3.example.org/backups-host1 init
       else d.stdout.write(formatCheck(report));
       if (!report.ok) throw new CommandExit(EXIT.FAILURE);
     });
+}
+
+/**
+ * SIGINT and SIGTERM abort the creation, which then removes the new bucket before rwm exits (128 +
+ * the signal's number); a second signal ends rwm at once. Released once the bucket is complete.
+ */
+function onStopSignals(): { signal: AbortSignal; exitCode: () => number; release: () => void } {
+  const ac = new AbortController();
+  let received: NodeJS.Signals = 'SIGINT';
+  const handler = (sig: NodeJS.Signals): void => {
+    if (ac.signal.aborted) process.exit(128 + constants.signals[sig]);
+    received = sig;
+    ac.abort(new Error(sig));
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  for (const sig of signals) process.on(sig, handler);
+  return {
+    signal: ac.signal,
+    exitCode: () => 128 + constants.signals[received],
+    release: () => {
+      for (const sig of signals) process.off(sig, handler);
+    },
+  };
 }

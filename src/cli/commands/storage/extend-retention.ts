@@ -3,6 +3,7 @@
 // the bucket's default), so data old snapshots still need stays locked past the default retention.
 import type { Command } from 'commander';
 import { runExtendRetention } from '../../../storage/extend-retention.js';
+import { retentionProblem } from '../../../storage/retain-until.js';
 import { CommandExit, EXIT, UserError } from '../../exit.js';
 import { describeTarget, parseTarget, progressBar } from '../state/common.js';
 import { withConnection, withStorage, writeJson, type ConnectionOptions, type StorageDeps } from './common.js';
@@ -26,6 +27,8 @@ export function registerExtendRetention(storage: Command, deps: () => StorageDep
       const t = parseTarget(arg);
       const days = Number(opts.days);
       if (!Number.isInteger(days) || days < 1 || days > 36_500) throw new UserError(`--days must be a whole number from 1 to 36500, not "${opts.days}"`);
+      const late = retentionProblem(days);
+      if (late !== undefined) throw new UserError(`--days: ${late}`);
       const concurrency = Number(opts.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UserError(`--concurrency must be a whole number from 1 to 256, not "${opts.concurrency}"`);
       const json = opts.json === true;

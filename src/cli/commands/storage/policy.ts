@@ -36,7 +36,10 @@ Allow and Deny statements instead (drop "Principal", e.g. mc admin policy create
       const user = parseUser('--user', opts.user);
       const lock = parseLock(opts.objectLock, opts.retention);
       const admin = opts.adminUser === undefined ? undefined : { AWS: [userArn(parseUser('--admin-user', opts.adminUser))] };
-      if (admin === undefined) d.stderr.write('rwm: note: no --admin-user: the owner gets no statement; on Ceph RGW the owner then cannot read what the backup user wrote\n');
+      if (admin === undefined) {
+        d.stderr.write('rwm: note: no --admin-user: the owner gets no statement; on Ceph RGW the owner then cannot read what the backup user wrote\n');
+        d.stderr.write('rwm: note: no --admin-user: the Deny to everyone but the owner and the backup user is left out too (it would lock the owner out), so an ACL header on an upload could publish the backups; `check` reports others-not-denied\n');
+      }
       writeJson(d, buildPolicy({ bucket, prefix: parsePrefix(opts.prefix), user, ...(admin !== undefined ? { admin } : {}), ...(lock !== undefined ? { lock } : {}), portable: opts.portable === true }));
     });
 }
