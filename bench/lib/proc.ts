@@ -84,6 +84,19 @@ export function rwmReadyUrl(line: string): string | undefined {
   }
 }
 
+/** Collects a child's stdout and stderr (both piped) until it closes; rejects if it cannot start. */
+export async function collectOutput(proc: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('close', resolve);
+  });
+  return { code, stdout, stderr };
+}
+
 /**
  * Runs a command to completion with its output captured; resolves with stdout, rejects with stdout
  * and stderr when it fails. `onStart` gets the child (e.g. to kill it on interruption).
@@ -91,14 +104,7 @@ export function rwmReadyUrl(line: string): string | undefined {
 export async function runCapture(cmd: string, args: readonly string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; what?: string }, onStart?: (proc: ChildProcess) => () => Promise<void>): Promise<string> {
   const proc = spawn(cmd, args, { ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}), env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const done = onStart?.(proc);
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    proc.once('error', reject);
-    proc.once('close', resolve);
-  }).finally(() => done?.());
+  const { code, stdout, stderr } = await collectOutput(proc).finally(() => done?.());
   if (code !== 0) throw new Error(`${opts.what ?? cmd} ${args.join(' ')} failed (${code}):\n${stderr}${stdout}`);
   return stdout;
 }
