@@ -1,5 +1,5 @@
 // Processes for the benchmarks: /proc CPU and memory readings, a clean child environment, waiting
-// for exits, and recognising when rwm serve listens.
+// for exits, running a command with its output captured.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -73,15 +73,6 @@ export async function waitForExit(proc: ChildProcess, ms: number): Promise<boole
 
 export async function syncDisks(): Promise<void> {
   await execFileAsync('sync');
-}
-
-export function rwmReadyUrl(line: string): string | undefined {
-  try {
-    const obj = JSON.parse(line) as { msg?: unknown; url?: unknown };
-    return obj.msg === 'rwm serve listening' && typeof obj.url === 'string' ? obj.url : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Collects a child's stdout and stderr (both piped) until it closes; rejects if it cannot start. */
