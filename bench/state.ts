@@ -21,16 +21,16 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { DeleteBucketCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { cleanUpOnSignals, onCleanup, runBench, scratchDir } from './lib/cleanup.js';
 import { seededBytes } from './lib/data.js';
 import { measured, withoutStdout, type Measured, type MeasureContext } from './lib/measure.js';
 import { childEnv } from './lib/proc.js';
-import { adminClient, adminEnv, connectRgw, createBucket, rcloneRemoteEnv, warmUp, type Rgw } from './lib/rgw.js';
+import { adminClient, adminEnv, connectRgw, createBucket, emptyAndDeleteBucket, rcloneRemoteEnv, warmUp, type Rgw } from './lib/rgw.js';
 import { clockTicks, createLog, fmt, gitState, median, parseCount, ratio, renderTable, ROOT, rwmNodeArgs, versionOf, writeResults } from './lib/report.js';
 import { copyRwmBuild, type RwmBuild } from './lib/rwm-build.js';
 import { emptyRcloneConfig } from './lib/server.js';
-import { deleteVersions, listVersions as listAll, pool, type Version } from './lib/versions.js';
+import { deleteVersions, listVersions, pool, type Version } from './lib/versions.js';
 
 const log = createLog('bench-state');
 /** Set when the run finished: only then are the filled source buckets deleted (without --keep). */
@@ -121,13 +121,6 @@ function layoutKeys(n: number): string[] {
   return keys.sort();
 }
 
-async function purgeBucket(s3: S3Client, bucket: string): Promise<number> {
-  const all = await listAll(s3, bucket, '');
-  await deleteVersions(s3, bucket, all);
-  await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
-  return all.length;
-}
-
 async function bucketExists(s3: S3Client, bucket: string): Promise<boolean> {
   try {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
@@ -168,7 +161,7 @@ interface Source {
  * saved states under PREFIX/.rwm/. Cheap when nothing changed; run on reuse and before keeping.
  */
 async function resetSource(ctx: Ctx, bucket: string): Promise<number> {
-  const all = await listAll(ctx.s3, bucket, KP);
+  const all = await listVersions(ctx.s3, bucket, KP);
   const oldest = new Map<string, Version>();
   for (const v of all) {
     if (v.deleteMarker || v.key.startsWith(`${KP}.rwm/`)) continue;
@@ -190,7 +183,7 @@ async function ensureSource(ctx: Ctx, n: number): Promise<Source> {
         log(`kept ${bucket} for the next run (${ctx.cfg.keep ? '--keep' : 'this run did not finish; the next one reuses it and deletes it at its end'})${n > 0 ? `; deleted the ${n} versions this run added` : ''}`);
       } else {
         log(`deleting bucket ${bucket}`);
-        await purgeBucket(ctx.s3, bucket);
+        await emptyAndDeleteBucket(ctx.s3, bucket);
       }
     });
   };
@@ -203,7 +196,7 @@ async function ensureSource(ctx: Ctx, n: number): Promise<Source> {
       return { bucket, objects: n, keys, fillSec: undefined };
     }
     log(`${bucket} exists without a complete fill marker: deleting it and filling it again`);
-    await purgeBucket(ctx.s3, bucket);
+    await emptyAndDeleteBucket(ctx.s3, bucket);
   }
   await createBucket(ctx.s3, bucket, true);
   registerCleanup();
@@ -227,7 +220,7 @@ async function scratchBucket(ctx: Ctx, tag: string): Promise<{ bucket: string; d
   await createBucket(ctx.s3, bucket, true);
   // Stays registered while it runs, so an interruption during the purge waits for it to finish.
   let purging: Promise<void> | undefined;
-  const drop = (): Promise<void> => (purging ??= purgeBucket(ctx.s3, bucket).then(() => undefined));
+  const drop = (): Promise<void> => (purging ??= emptyAndDeleteBucket(ctx.s3, bucket).then(() => undefined));
   onCleanup(`delete bucket ${bucket}`, drop);
   return { bucket, drop };
 }
@@ -258,7 +251,7 @@ interface Check {
 /** Compares what is current under PREFIX in `bucket` with `expected` (relative key → ETag). */
 async function checkBucket(ctx: Ctx, bucket: string, expected: ReadonlyMap<string, string>): Promise<Check> {
   const current = new Map<string, string>();
-  for (const v of await listAll(ctx.s3, bucket, KP)) if (v.isLatest && !v.deleteMarker) current.set(v.key.slice(KP.length), v.etag);
+  for (const v of await listVersions(ctx.s3, bucket, KP)) if (v.isLatest && !v.deleteMarker) current.set(v.key.slice(KP.length), v.etag);
   let missing = 0;
   let wrong = 0;
   for (const [k, etag] of expected) {
@@ -315,7 +308,7 @@ async function saveState(ctx: Ctx, src: Source, nodeArgs: readonly string[] = []
   const m = await rwm(ctx, 'rwm state save', ['state', 'save', `${src.bucket}/${PREFIX}`, '--no-local', '--json'], nodeArgs);
   const saved = JSON.parse(m.stdout) as { header: { objects: number; deleteMarkers: number } };
   if (saved.header.objects !== src.objects || saved.header.deleteMarkers !== 0) throw new Error(`rwm state save of ${src.bucket} recorded ${saved.header.objects} objects and ${saved.header.deleteMarkers} delete markers, not ${src.objects} and 0`);
-  await deleteVersions(ctx.s3, src.bucket, await listAll(ctx.s3, src.bucket, `${KP}.rwm/`));
+  await deleteVersions(ctx.s3, src.bucket, await listVersions(ctx.s3, src.bucket, `${KP}.rwm/`));
   return m;
 }
 
@@ -379,7 +372,7 @@ async function restoreScenario(ctx: Ctx, src: Source): Promise<RestoreResults> {
   await pool(tampered.entries(), 16, async ([i, rel]) => {
     await ctx.fill.send(new PutObjectCommand({ Bucket: src.bucket, Key: KP + rel, Body: seededBytes(`garbage-${i}`, 64) }));
   });
-  const versions = await listAll(ctx.s3, src.bucket, KP);
+  const versions = await listVersions(ctx.s3, src.bucket, KP);
   const expected = stateAtTime(versions, t);
   if (expected.size !== src.objects) throw new Error(`${src.bucket}: ${expected.size} keys at ${at}, expected ${src.objects}`);
   const changed = [...stateAtTime(versions, Infinity)].filter(([k, e]) => expected.get(k) !== e).length;
