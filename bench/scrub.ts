@@ -225,13 +225,14 @@ async function main(): Promise<void> {
 
   // The table.
   const mb = up.bytes / MiB;
+  const gib = mb / 1024;
   const row = (name: string, ms: readonly Measured[]): string[] => {
     const wall = med(ms, (m) => m.wallSec);
     const total = (m: Measured): number => m.cpuSec + (m.rgwCpuSec ?? 0) + (m.osdCpuSec ?? 0);
-    return [name, fmt(wall), fmt(med(ms, (m) => m.cpuSec)), fmt(med(ms, (m) => m.peakRssMiB), 0), fmt(med(ms, (m) => m.rgwCpuSec)), fmt(med(ms, (m) => m.osdCpuSec)), fmt(med(ms, total)), wall ? fmt(mb / wall, 0) : '-'];
+    return [name, fmt(wall), fmt(med(ms, (m) => m.cpuSec)), fmt(med(ms, (m) => m.peakRssMiB), 0), fmt(med(ms, (m) => m.rgwCpuSec)), fmt(med(ms, (m) => m.rgwCpuSec), 2, gib), fmt(med(ms, (m) => m.osdCpuSec)), fmt(med(ms, total)), fmt(med(ms, total), 2, gib), wall ? fmt(mb / wall, 0) : '-'];
   };
   const table = renderTable(
-    ['command', 'wall s', 'CPU s', 'RSS MiB', 'radosgw s', 'osd s', 'total CPU s', 'MiB/s'],
+    ['command', 'wall s', 'CPU s', 'RSS MiB', 'radosgw s', 'radosgw s/GiB', 'osd s', 'total CPU s', 'total CPU s/GiB', 'MiB/s'],
     [
       row('local: sha256sum floor (xargs -P 2)', runs.localFloor),
       row('local: rwm scrub --path --full', runs.localRwmFull),

@@ -53,8 +53,9 @@ export function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-export function fmt(v: number | undefined, digits = 2): string {
-  return v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
+/** `v` (divided by `per`, e.g. GiB processed) with `digits` decimals; '-' when there is none. */
+export function fmt(v: number | undefined, digits = 2, per = 1): string {
+  return v === undefined || !Number.isFinite(v / per) ? '-' : (v / per).toFixed(digits);
 }
 
 /** Which rwm was measured: the commit, and whether src/ had uncommitted changes (dist/ is built from them). */
