@@ -1,7 +1,7 @@
 // rwm scrub vs restic check --read-data, on one restic repository, in one run (issue 11, "Benchmark"):
 //   1. a restic 0.14 repository (`restic init` + `restic backup` of --mib MiB of incompressible files of
 //      a few MiB each) in a local temp directory, and the same files copied into a versioned bucket
-//      on the running RGW (RWM_S3_ENDPOINT, admin keys) under PREFIX;
+//      on the running RGW (RWM_S3_ENDPOINT, admin keys; else one it starts) under PREFIX;
 //   2. local: `rwm scrub --path DIR --full` vs `restic -r DIR check --read-data` vs the floor, plain
 //      `sha256sum` of every data/ file, two at a time (`find DIR/data -type f | xargs -P 2 -n 50`);
 //   3. RGW: `rwm scrub BUCKET/PREFIX --full` vs `restic -r s3:... check --read-data`;
@@ -11,24 +11,23 @@
 //
 // Usage: npm run bench:scrub -- [--mib 1024] [--repeat 1] [--concurrency 8]
 //   (or, with dist/ built: node --import tsx bench/scrub.ts ...)
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { cleanUpOnSignals, onCleanup, runCleanups, wasInterrupted } from './lib/cleanup.js';
+import { cleanUpOnSignals, onCleanup, runBench, scratchDir } from './lib/cleanup.js';
 import { MiB, prng, seededBytes } from './lib/data.js';
-import { childEnv, execFileAsync, readProcStats } from './lib/proc.js';
-import { adminClient, createBucket, emptyAndDeleteBucket, REGION, type Rgw } from './lib/rgw.js';
-import { createLog, fmt, gitState, median, OUT_DIR, ratio, renderTable, ROOT, versionOf, writeResults } from './lib/report.js';
+import { measured as measure, withoutStdout, type Measured } from './lib/measure.js';
+import { childEnv, execFileAsync } from './lib/proc.js';
+import { adminClient, adminEnv, connectRgw, createBucket, emptyAndDeleteBucket, type Rgw } from './lib/rgw.js';
+import { clockTicks, createLog, fmt, gitState, median, ratio, renderTable, rwmNodeArgs, versionOf, writeResults } from './lib/report.js';
+import { copyRwmBuild } from './lib/rwm-build.js';
 
 const log = createLog('bench-scrub');
 cleanUpOnSignals('the benchmark (deleting its bucket and scratch directory)');
 
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const PREFIX = 'restic';
 const UPLOAD_CONCURRENCY = 8;
 
@@ -36,7 +35,6 @@ interface BenchConfig {
   readonly mib: number;
   readonly repeat: number;
   readonly concurrency: number | undefined;
-  readonly tmp: string;
   readonly rwmNodeArgs: readonly string[];
 }
 
@@ -58,45 +56,12 @@ function readConfig(): BenchConfig {
     mib: int('--mib', values.mib, 8),
     repeat: int('--repeat', values.repeat, 1),
     concurrency: values.concurrency === undefined ? undefined : int('--concurrency', values.concurrency, 1),
-    tmp: process.env.BENCH_TMP ?? tmpdir(),
-    rwmNodeArgs: (process.env.BENCH_RWM_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== ''),
+    rwmNodeArgs: rwmNodeArgs(),
   };
-}
-
-async function pidFile(path: string): Promise<number | undefined> {
-  try {
-    const n = Number((await readFile(path, 'utf8')).trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function runningRgw(): Promise<Rgw> {
-  const endpoint = process.env.RWM_S3_ENDPOINT;
-  const accessKeyId = process.env.RWM_S3_ADMIN_ACCESS_KEY;
-  const secretAccessKey = process.env.RWM_S3_ADMIN_SECRET_KEY;
-  if (endpoint === undefined || endpoint === '' || accessKeyId === undefined || secretAccessKey === undefined) {
-    throw new Error('needs the running RGW: eval "$(cat /tmp/rgw/env)" (RWM_S3_ENDPOINT, RWM_S3_ADMIN_ACCESS_KEY, RWM_S3_ADMIN_SECRET_KEY)');
-  }
-  const dir = process.env.RWM_S3_DIR ?? '/tmp/rgw';
-  return { dir, endpoint: endpoint.replace(/\/+$/, ''), accessKeyId, secretAccessKey, rgwPid: await pidFile(join(dir, 'run', 'rgw.pid')), osdPid: await pidFile(join(dir, 'run', 'osd.0.pid')) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Measured processes
-
-interface Measured {
-  readonly wallSec: number;
-  /** user + sys of the process and its children, from /usr/bin/time. */
-  readonly cpuSec: number;
-  readonly userSec: number;
-  readonly sysSec: number;
-  readonly peakRssMiB: number;
-  readonly rgwCpuSec: number | undefined;
-  readonly osdCpuSec: number | undefined;
-  readonly stdout: string;
-}
 
 interface Ctx {
   readonly cfg: BenchConfig;
@@ -106,58 +71,12 @@ interface Ctx {
   readonly rgw: Rgw;
 }
 
-let timeFiles = 0;
-
-async function cpuOf(pid: number | undefined, clkTck: number): Promise<number | undefined> {
-  if (pid === undefined) return undefined;
-  try {
-    return (await readProcStats(pid, clkTck)).cpuSec;
-  } catch {
-    return undefined;
-  }
-}
-
-const diff = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined ? a - b : undefined);
-
-/** Runs a command under /usr/bin/time in its own process group; rejects when it exits non-zero. */
-async function measured(ctx: Ctx, what: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Measured> {
-  await execFileAsync('sync');
-  const timeFile = join(ctx.work, `time-${++timeFiles}.txt`);
-  const rgw0 = await cpuOf(ctx.rgw.rgwPid, ctx.clkTck);
-  const osd0 = await cpuOf(ctx.rgw.osdPid, ctx.clkTck);
-  const t0 = performance.now();
-  const proc = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const stop = onCleanup(`stop ${what}`, async () => {
-    if (proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null) process.kill(-proc.pid, 'SIGTERM');
-  });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    proc.once('error', reject);
-    proc.once('close', resolve);
-  }).finally(() => stop());
-  const wallSec = (performance.now() - t0) / 1000;
-  const rgw1 = await cpuOf(ctx.rgw.rgwPid, ctx.clkTck);
-  const osd1 = await cpuOf(ctx.rgw.osdPid, ctx.clkTck);
-  if (code !== 0) throw new Error(`${what} failed (exit ${code}):\n${stderr.slice(-4000)}${stdout.slice(-2000)}`);
-  const last = (await readFile(timeFile, 'utf8')).trim().split('\n').pop() ?? '';
-  const [, user, sys, maxKiB] = last.split(' ').map(Number);
-  if (user === undefined || sys === undefined || maxKiB === undefined || [user, sys, maxKiB].some((v) => !Number.isFinite(v))) throw new Error(`${what}: cannot read /usr/bin/time's output "${last}"`);
-  const m = { wallSec, cpuSec: user + sys, userSec: user, sysSec: sys, peakRssMiB: maxKiB / 1024, rgwCpuSec: diff(rgw1, rgw0), osdCpuSec: diff(osd1, osd0), stdout };
-  log(`${what}: ${wallSec.toFixed(2)} s wall, ${m.cpuSec.toFixed(2)} s CPU (${user.toFixed(2)} user, ${sys.toFixed(2)} sys), ${m.peakRssMiB.toFixed(0)} MiB peak` +
-    (m.rgwCpuSec !== undefined ? `, radosgw ${m.rgwCpuSec.toFixed(2)} s, osd ${fmt(m.osdCpuSec)} s` : ''));
-  return m;
-}
-
-function s3Env(rgw: Rgw, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return childEnv({ AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: REGION, ...extra });
-}
+/** Every measured command runs after a sync, so the repository's writeback does not land in it. */
+const measured = async (ctx: Ctx, what: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Measured> => measure(ctx, what, cmd, args, env, { sync: true });
 
 function resticEnv(ctx: Ctx, s3: boolean): NodeJS.ProcessEnv {
   const extra = { RESTIC_PASSWORD_FILE: join(ctx.work, 'password'), RESTIC_CACHE_DIR: join(ctx.work, 'restic-cache') };
-  return s3 ? s3Env(ctx.rgw, extra) : childEnv(extra);
+  return s3 ? adminEnv(ctx.rgw, extra) : childEnv(extra);
 }
 
 const resticS3Repo = (ctx: Ctx, bucket: string): string => `s3:${ctx.rgw.endpoint}/${bucket}/${PREFIX}`;
@@ -179,7 +98,7 @@ function scrubSummary(stdout: string): string {
 async function rwmScrub(ctx: Ctx, what: string, target: readonly string[], stateDir: string, full: boolean): Promise<Measured> {
   const args = [...ctx.cfg.rwmNodeArgs, ctx.cli, 'scrub', ...target, '--state-dir', stateDir, '--json', ...(full ? ['--full'] : []),
     ...(ctx.cfg.concurrency !== undefined ? ['--concurrency', String(ctx.cfg.concurrency)] : [])];
-  const m = await measured(ctx, what, process.execPath, args, s3Env(ctx.rgw));
+  const m = await measured(ctx, what, process.execPath, args, adminEnv(ctx.rgw));
   log(`${what}: ${scrubSummary(m.stdout).slice(0, 400)}`);
   return m;
 }
@@ -249,20 +168,11 @@ const med = (ms: readonly Measured[], f: (m: Measured) => number | undefined): n
 
 async function main(): Promise<void> {
   const cfg = readConfig();
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (or "npm run bench:scrub")`);
-  const clkTck = Number((await execFileAsync('getconf', ['CLK_TCK'])).stdout.trim());
-  const rgw = await runningRgw();
-  const work = await mkdtemp(join(cfg.tmp, 'rwm-bench-scrub-'));
-  onCleanup('remove the scratch directory', async () => rm(work, { recursive: true, force: true }));
-  // Run a copy of dist/ (others may rebuild it meanwhile), with package.json beside it, under the
-  // project so node still finds node_modules/.
-  const copyRoot = join(OUT_DIR, `rwm-scrub-${process.pid}`);
-  await mkdir(copyRoot, { recursive: true });
-  onCleanup('remove the copy of dist/', async () => rm(copyRoot, { recursive: true, force: true }));
-  await cp(join(ROOT, 'package.json'), join(copyRoot, 'package.json'));
-  await cp(join(ROOT, 'dist'), join(copyRoot, 'dist'), { recursive: true });
-  const ctx: Ctx = { cfg, cli: join(copyRoot, 'dist', 'cli', 'main.js'), work, clkTck, rgw };
-  const rwmVersion = (await execFileAsync(process.execPath, [ctx.cli, '--version'], { env: childEnv() })).stdout.trim();
+  const build = await copyRwmBuild('bench:scrub', log);
+  const work = await scratchDir('rwm-bench-scrub');
+  const { rgw } = await connectRgw(work);
+  const ctx: Ctx = { cfg, cli: build.cli, work, clkTck: await clockTicks(), rgw };
+  const rwmVersion = build.version;
   const loadBefore = loadavg();
   log(`config ${JSON.stringify(cfg)}; scratch ${work}; RGW ${rgw.endpoint}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
 
@@ -315,13 +225,14 @@ async function main(): Promise<void> {
 
   // The table.
   const mb = up.bytes / MiB;
+  const gib = mb / 1024;
   const row = (name: string, ms: readonly Measured[]): string[] => {
     const wall = med(ms, (m) => m.wallSec);
     const total = (m: Measured): number => m.cpuSec + (m.rgwCpuSec ?? 0) + (m.osdCpuSec ?? 0);
-    return [name, fmt(wall), fmt(med(ms, (m) => m.cpuSec)), fmt(med(ms, (m) => m.peakRssMiB), 0), fmt(med(ms, (m) => m.rgwCpuSec)), fmt(med(ms, (m) => m.osdCpuSec)), fmt(med(ms, total)), wall ? fmt(mb / wall, 0) : '-'];
+    return [name, fmt(wall), fmt(med(ms, (m) => m.cpuSec)), fmt(med(ms, (m) => m.peakRssMiB), 0), fmt(med(ms, (m) => m.rgwCpuSec)), fmt(med(ms, (m) => m.rgwCpuSec), 2, gib), fmt(med(ms, (m) => m.osdCpuSec)), fmt(med(ms, total)), fmt(med(ms, total), 2, gib), wall ? fmt(mb / wall, 0) : '-'];
   };
   const table = renderTable(
-    ['command', 'wall s', 'CPU s', 'RSS MiB', 'radosgw s', 'osd s', 'total CPU s', 'MiB/s'],
+    ['command', 'wall s', 'CPU s', 'RSS MiB', 'radosgw s', 'radosgw s/GiB', 'osd s', 'total CPU s', 'total CPU s/GiB', 'MiB/s'],
     [
       row('local: sha256sum floor (xargs -P 2)', runs.localFloor),
       row('local: rwm scrub --path --full', runs.localRwmFull),
@@ -355,20 +266,12 @@ async function main(): Promise<void> {
       `${verdict('RGW: rwm --full faster than restic check --read-data', ratio(w(runs.s3Restic), w(runs.s3RwmFull)), 3)}\n` +
       `(setup: restic backup took ${backup.wallSec.toFixed(1)} s)\n`,
   );
-  const strip = (ms: readonly Measured[]): Omit<Measured, 'stdout'>[] => ms.map(({ stdout: _stdout, ...m }) => m);
   const file = await writeResults('scrub', {
     config: cfg, rwm: rwmVersion, restic: resticVersion, git: await gitState(), loadBefore, loadAfter,
     repository: { files: up.objects, packs: dataFiles, bytes: up.bytes, sourceFiles: src.files },
-    runs: Object.fromEntries((Object.entries(runs) as [string, Measured[]][]).map(([k, v]) => [k, strip(v)])),
+    runs: Object.fromEntries((Object.entries(runs) as [string, Measured[]][]).map(([k, v]) => [k, v.map(withoutStdout)])),
   });
   log(`raw results: ${file}`);
 }
 
-try {
-  await main();
-} catch (err) {
-  if (!wasInterrupted()) process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
-} finally {
-  if (!wasInterrupted()) await runCleanups();
-}
+await runBench(main);

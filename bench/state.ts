@@ -16,36 +16,27 @@
 //
 // Usage: npm run bench:state -- [--objects 10000,100000] [--repeat 3] [--keep]
 //   (or, with dist/ built: node --import tsx bench/state.ts ...)
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { Agent } from 'node:http';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import {
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  ListObjectVersionsCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { cleanUpOnSignals, onCleanup, runCleanups, wasInterrupted } from './lib/cleanup.js';
+import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { cleanUpOnSignals, onCleanup, runBench, scratchDir } from './lib/cleanup.js';
 import { seededBytes } from './lib/data.js';
-import { childEnv, execFileAsync, readProcStats } from './lib/proc.js';
-import { adminClient, createBucket, REGION, startRgw, warmUp, type Rgw } from './lib/rgw.js';
-import { createLog, fmt, gitState, median, OUT_DIR, ratio, renderTable, ROOT, versionOf, writeResults } from './lib/report.js';
+import { measured, withoutStdout, type Measured, type MeasureContext } from './lib/measure.js';
+import { childEnv } from './lib/proc.js';
+import { adminClient, adminEnv, connectRgw, createBucket, emptyAndDeleteBucket, rcloneRemoteEnv, warmUp, type Rgw } from './lib/rgw.js';
+import { clockTicks, createLog, fmt, gitState, median, parseCount, ratio, renderTable, ROOT, rwmNodeArgs, versionOf, writeResults } from './lib/report.js';
+import { copyRwmBuild, type RwmBuild } from './lib/rwm-build.js';
+import { emptyRcloneConfig } from './lib/server.js';
+import { deleteVersions, listVersions, pool, type Version } from './lib/versions.js';
 
 const log = createLog('bench-state');
 /** Set when the run finished: only then are the filled source buckets deleted (without --keep). */
 let succeeded = false;
 cleanUpOnSignals('the benchmark (deleting its buckets)');
 
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const SEQUENTIAL = join(ROOT, 'bench', 'lib', 'list-versions-sequential.mjs');
 const RANGES = join(ROOT, 'bench', 'lib', 'list-versions-ranges.mjs');
 /** Every bucket holds the repository under this prefix. */
@@ -56,7 +47,6 @@ const MARKER_KEY = 'bench-state-filled.json';
 /** Bump when layoutKeys() or the bodies change: older filled buckets are then refilled. */
 const LAYOUT_VERSION = 1;
 const FILL_CONCURRENCY = 64;
-const DELETE_CONCURRENCY = 4;
 const RESTORE_OBJECTS = 10_000;
 /** One key in TAMPER_EVERY gets a garbage version on top (1%). */
 const TAMPER_EVERY = 100;
@@ -74,7 +64,6 @@ interface BenchConfig {
   readonly keep: boolean;
   /** Which scenarios run: the state save vs listing comparison, the restores, or both. */
   readonly scenarios: ReadonlySet<'listing' | 'restore'>;
-  readonly tmp: string;
   readonly rwmNodeArgs: readonly string[];
 }
 
@@ -89,11 +78,7 @@ function readConfig(): BenchConfig {
     },
     strict: true,
   });
-  const count = (flag: string, s: string): number => {
-    const n = Number(s.replace(/k$/i, '000'));
-    if (!Number.isInteger(n) || n < 100) throw new Error(`${flag}: "${s}" is not a whole number of at least 100`);
-    return n;
-  };
+  const count = (flag: string, s: string): number => parseCount(flag, s, 100);
   const objects = values.objects.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => count('--objects', s));
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive whole number, not "${values.repeat}"`);
@@ -105,117 +90,16 @@ function readConfig(): BenchConfig {
     repeat,
     restoreObjects: count('--restore-objects', values['restore-objects']),
     keep: values.keep,
-    tmp: process.env.BENCH_TMP ?? tmpdir(),
-    rwmNodeArgs: (process.env.BENCH_RWM_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== ''),
+    rwmNodeArgs: rwmNodeArgs(),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The RGW: the one in RWM_S3_DIR (e.g. /tmp/rgw) when RWM_S3_ENDPOINT is set, else our own
-
-async function pidFile(path: string): Promise<number | undefined> {
-  try {
-    const n = Number((await readFile(path, 'utf8')).trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function connectRgw(work: string): Promise<{ rgw: Rgw; own: boolean }> {
-  const endpoint = process.env.RWM_S3_ENDPOINT;
-  if (endpoint === undefined || endpoint === '') {
-    const rgw = await startRgw({ store: 'memstore', osdSize: '4G' }, work);
-    return { rgw, own: true };
-  }
-  const accessKeyId = process.env.RWM_S3_ADMIN_ACCESS_KEY;
-  const secretAccessKey = process.env.RWM_S3_ADMIN_SECRET_KEY;
-  if (accessKeyId === undefined || secretAccessKey === undefined) throw new Error('RWM_S3_ENDPOINT is set but RWM_S3_ADMIN_ACCESS_KEY/RWM_S3_ADMIN_SECRET_KEY are not (eval "$(cat /tmp/rgw/env)")');
-  const dir = process.env.RWM_S3_DIR ?? '/tmp/rgw';
-  return {
-    rgw: { dir, endpoint: endpoint.replace(/\/+$/, ''), accessKeyId, secretAccessKey, rgwPid: await pidFile(join(dir, 'run', 'rgw.pid')), osdPid: await pidFile(join(dir, 'run', 'osd.0.pid')) },
-    own: false,
-  };
-}
-
-/** For the fill and the tampering: many requests in flight over kept-alive connections. */
-function fillClient(rgw: Rgw): S3Client {
-  return new S3Client({
-    endpoint: rgw.endpoint,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: FILL_CONCURRENCY }) },
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Measured processes
 
-interface Measured {
-  readonly wallSec: number;
-  /** user + sys of the process (and any children), from /usr/bin/time. */
-  readonly cpuSec: number;
-  readonly peakRssMiB: number;
-  /** radosgw's and ceph-osd's CPU over the same interval (include whatever else uses a shared RGW). */
-  readonly rgwCpuSec: number | undefined;
-  readonly osdCpuSec: number | undefined;
-  readonly stdout: string;
-}
-
-let timeFiles = 0;
-
-/**
- * Runs a command under /usr/bin/time in its own process group (so an interruption stops the whole
- * group) and returns its wall time, CPU, peak RSS and stdout; rejects when it fails.
- */
-async function measured(ctx: Ctx, what: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Measured> {
-  const timeFile = join(ctx.work, `time-${++timeFiles}.txt`);
-  const rgw0 = await cpuOf(ctx.rgw.rgwPid, ctx.clkTck);
-  const osd0 = await cpuOf(ctx.rgw.osdPid, ctx.clkTck);
-  const t0 = performance.now();
-  const proc = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const stop = onCleanup(`stop ${what}`, async () => {
-    if (proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null) process.kill(-proc.pid, 'SIGTERM');
-  });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    proc.once('error', reject);
-    proc.once('close', resolve);
-  }).finally(() => stop());
-  const wallSec = (performance.now() - t0) / 1000;
-  const rgw1 = await cpuOf(ctx.rgw.rgwPid, ctx.clkTck);
-  const osd1 = await cpuOf(ctx.rgw.osdPid, ctx.clkTck);
-  if (code !== 0) throw new Error(`${what} failed (exit ${code}):\n${stderr.slice(-4000)}${stdout.slice(-2000)}`);
-  const last = (await readFile(timeFile, 'utf8')).trim().split('\n').pop() ?? '';
-  const [, user, sys, maxKiB] = last.split(' ').map(Number);
-  if (user === undefined || sys === undefined || maxKiB === undefined || [user, sys, maxKiB].some((v) => !Number.isFinite(v))) throw new Error(`${what}: cannot read /usr/bin/time's output "${last}"`);
-  return { wallSec, cpuSec: user + sys, peakRssMiB: maxKiB / 1024, rgwCpuSec: diff(rgw1, rgw0), osdCpuSec: diff(osd1, osd0), stdout };
-}
-
-const diff = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined ? a - b : undefined);
-
-async function cpuOf(pid: number | undefined, clkTck: number): Promise<number | undefined> {
-  if (pid === undefined) return undefined;
-  try {
-    return (await readProcStats(pid, clkTck)).cpuSec;
-  } catch {
-    return undefined;
-  }
-}
-
-function rwmEnv(rgw: Rgw): NodeJS.ProcessEnv {
-  return childEnv({ AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: REGION });
-}
-
 /** The built CLI, started by node itself (no npx, no shell), with the admin's keys in its environment. */
 async function rwm(ctx: Ctx, what: string, args: readonly string[], nodeArgs: readonly string[] = []): Promise<Measured> {
-  return measured(ctx, what, process.execPath, [...ctx.cfg.rwmNodeArgs, ...nodeArgs, ctx.cli, ...args, '--endpoint', ctx.rgw.endpoint], rwmEnv(ctx.rgw));
+  return measured(ctx, what, process.execPath, [...ctx.cfg.rwmNodeArgs, ...nodeArgs, ctx.cli, ...args, '--endpoint', ctx.rgw.endpoint], adminEnv(ctx.rgw));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,57 +119,6 @@ function layoutKeys(n: number): string[] {
     keys.push(`data/${h.slice(0, 2)}/${h}`);
   }
   return keys.sort();
-}
-
-interface Version {
-  readonly key: string;
-  readonly versionId: string;
-  readonly deleteMarker: boolean;
-  readonly isLatest: boolean;
-  readonly lastModified: number;
-  readonly etag: string;
-}
-
-/** Every version and delete marker under `prefix`, sequentially (the bench's own bookkeeping, not measured). */
-async function listAll(s3: S3Client, bucket: string, prefix: string): Promise<Version[]> {
-  const out: Version[] = [];
-  for (let keyMarker: string | undefined, versionIdMarker: string | undefined; ; ) {
-    const r = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, ...(keyMarker !== undefined ? { KeyMarker: keyMarker, VersionIdMarker: versionIdMarker } : {}) }));
-    for (const v of r.Versions ?? []) {
-      out.push({ key: v.Key ?? '', versionId: v.VersionId ?? 'null', deleteMarker: false, isLatest: v.IsLatest === true, lastModified: v.LastModified?.getTime() ?? 0, etag: (v.ETag ?? '').replace(/"/g, '') });
-    }
-    for (const m of r.DeleteMarkers ?? []) {
-      out.push({ key: m.Key ?? '', versionId: m.VersionId ?? 'null', deleteMarker: true, isLatest: m.IsLatest === true, lastModified: m.LastModified?.getTime() ?? 0, etag: '' });
-    }
-    if (r.IsTruncated !== true) break;
-    keyMarker = r.NextKeyMarker;
-    versionIdMarker = r.NextVersionIdMarker;
-  }
-  return out;
-}
-
-async function pool<T>(items: Iterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  const it = items[Symbol.iterator]();
-  await Promise.all(Array.from({ length: limit }, async () => {
-    for (let r = it.next(); r.done !== true; r = it.next()) await fn(r.value);
-  }));
-}
-
-/** Deletes exactly these versions for good (admin keys), 1000 per request, a few requests at once. */
-async function deleteVersions(s3: S3Client, bucket: string, versions: readonly Pick<Version, 'key' | 'versionId'>[]): Promise<void> {
-  const batches: { Key: string; VersionId: string }[][] = [];
-  for (let i = 0; i < versions.length; i += 1000) batches.push(versions.slice(i, i + 1000).map((v) => ({ Key: v.key, VersionId: v.versionId })));
-  await pool(batches, DELETE_CONCURRENCY, async (batch) => {
-    const r = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }));
-    if ((r.Errors ?? []).length > 0) throw new Error(`deleting versions in ${bucket}: ${JSON.stringify(r.Errors?.slice(0, 3))}`);
-  });
-}
-
-async function purgeBucket(s3: S3Client, bucket: string): Promise<number> {
-  const all = await listAll(s3, bucket, '');
-  await deleteVersions(s3, bucket, all);
-  await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
-  return all.length;
 }
 
 async function bucketExists(s3: S3Client, bucket: string): Promise<boolean> {
@@ -328,7 +161,7 @@ interface Source {
  * saved states under PREFIX/.rwm/. Cheap when nothing changed; run on reuse and before keeping.
  */
 async function resetSource(ctx: Ctx, bucket: string): Promise<number> {
-  const all = await listAll(ctx.s3, bucket, KP);
+  const all = await listVersions(ctx.s3, bucket, KP);
   const oldest = new Map<string, Version>();
   for (const v of all) {
     if (v.deleteMarker || v.key.startsWith(`${KP}.rwm/`)) continue;
@@ -350,7 +183,7 @@ async function ensureSource(ctx: Ctx, n: number): Promise<Source> {
         log(`kept ${bucket} for the next run (${ctx.cfg.keep ? '--keep' : 'this run did not finish; the next one reuses it and deletes it at its end'})${n > 0 ? `; deleted the ${n} versions this run added` : ''}`);
       } else {
         log(`deleting bucket ${bucket}`);
-        await purgeBucket(ctx.s3, bucket);
+        await emptyAndDeleteBucket(ctx.s3, bucket);
       }
     });
   };
@@ -363,7 +196,7 @@ async function ensureSource(ctx: Ctx, n: number): Promise<Source> {
       return { bucket, objects: n, keys, fillSec: undefined };
     }
     log(`${bucket} exists without a complete fill marker: deleting it and filling it again`);
-    await purgeBucket(ctx.s3, bucket);
+    await emptyAndDeleteBucket(ctx.s3, bucket);
   }
   await createBucket(ctx.s3, bucket, true);
   registerCleanup();
@@ -387,7 +220,7 @@ async function scratchBucket(ctx: Ctx, tag: string): Promise<{ bucket: string; d
   await createBucket(ctx.s3, bucket, true);
   // Stays registered while it runs, so an interruption during the purge waits for it to finish.
   let purging: Promise<void> | undefined;
-  const drop = (): Promise<void> => (purging ??= purgeBucket(ctx.s3, bucket).then(() => undefined));
+  const drop = (): Promise<void> => (purging ??= emptyAndDeleteBucket(ctx.s3, bucket).then(() => undefined));
   onCleanup(`delete bucket ${bucket}`, drop);
   return { bucket, drop };
 }
@@ -418,7 +251,7 @@ interface Check {
 /** Compares what is current under PREFIX in `bucket` with `expected` (relative key → ETag). */
 async function checkBucket(ctx: Ctx, bucket: string, expected: ReadonlyMap<string, string>): Promise<Check> {
   const current = new Map<string, string>();
-  for (const v of await listAll(ctx.s3, bucket, KP)) if (v.isLatest && !v.deleteMarker) current.set(v.key.slice(KP.length), v.etag);
+  for (const v of await listVersions(ctx.s3, bucket, KP)) if (v.isLatest && !v.deleteMarker) current.set(v.key.slice(KP.length), v.etag);
   let missing = 0;
   let wrong = 0;
   for (const [k, etag] of expected) {
@@ -435,12 +268,10 @@ const describeCheck = (c: Check): string => (c.ok ? 'every key holds the version
 // ---------------------------------------------------------------------------------------------
 // The scenarios
 
-interface Ctx {
+interface Ctx extends MeasureContext {
   readonly cfg: BenchConfig;
   /** main.js in this run's copy of dist/. */
   readonly cli: string;
-  readonly work: string;
-  readonly clkTck: number;
   readonly rgw: Rgw;
   readonly s3: S3Client;
   readonly fill: S3Client;
@@ -477,12 +308,12 @@ async function saveState(ctx: Ctx, src: Source, nodeArgs: readonly string[] = []
   const m = await rwm(ctx, 'rwm state save', ['state', 'save', `${src.bucket}/${PREFIX}`, '--no-local', '--json'], nodeArgs);
   const saved = JSON.parse(m.stdout) as { header: { objects: number; deleteMarkers: number } };
   if (saved.header.objects !== src.objects || saved.header.deleteMarkers !== 0) throw new Error(`rwm state save of ${src.bucket} recorded ${saved.header.objects} objects and ${saved.header.deleteMarkers} delete markers, not ${src.objects} and 0`);
-  await deleteVersions(ctx.s3, src.bucket, await listAll(ctx.s3, src.bucket, `${KP}.rwm/`));
+  await deleteVersions(ctx.s3, src.bucket, await listVersions(ctx.s3, src.bucket, `${KP}.rwm/`));
   return m;
 }
 
 async function lister(ctx: Ctx, src: Source, what: string, script: string): Promise<{ m: Measured; out: ListerOutput }> {
-  const m = await measured(ctx, what, process.execPath, [script, ctx.rgw.endpoint, src.bucket, PREFIX], rwmEnv(ctx.rgw));
+  const m = await measured(ctx, what, process.execPath, [script, ctx.rgw.endpoint, src.bucket, PREFIX], adminEnv(ctx.rgw));
   const out = JSON.parse(m.stdout) as ListerOutput;
   if (out.live !== src.objects || out.deleteMarkers !== 0) throw new Error(`${what} of ${src.bucket} saw ${out.live} objects and ${out.deleteMarkers} delete markers, not ${src.objects} and 0`);
   return { m, out };
@@ -524,17 +355,9 @@ interface ApplyJson {
 }
 
 function rcloneEnv(ctx: Ctx, at: string): NodeJS.ProcessEnv {
-  const remote = (name: string): Record<string, string> => ({
-    [`RCLONE_CONFIG_${name}_TYPE`]: 's3',
-    [`RCLONE_CONFIG_${name}_PROVIDER`]: 'Ceph',
-    [`RCLONE_CONFIG_${name}_ENDPOINT`]: ctx.rgw.endpoint,
-    [`RCLONE_CONFIG_${name}_REGION`]: REGION,
-    [`RCLONE_CONFIG_${name}_ACCESS_KEY_ID`]: ctx.rgw.accessKeyId,
-    [`RCLONE_CONFIG_${name}_SECRET_ACCESS_KEY`]: ctx.rgw.secretAccessKey,
-  });
   // The source remote shows the versions of T; the target is a plain remote (a remote with
   // version_at refuses writes), so the copy needs --server-side-across-configs to stay server-side.
-  return childEnv({ ...remote('SRC'), RCLONE_CONFIG_SRC_VERSION_AT: at, ...remote('DST') });
+  return childEnv({ ...rcloneRemoteEnv('SRC', ctx.rgw), RCLONE_CONFIG_SRC_VERSION_AT: at, ...rcloneRemoteEnv('DST', ctx.rgw) });
 }
 
 async function restoreScenario(ctx: Ctx, src: Source): Promise<RestoreResults> {
@@ -549,7 +372,7 @@ async function restoreScenario(ctx: Ctx, src: Source): Promise<RestoreResults> {
   await pool(tampered.entries(), 16, async ([i, rel]) => {
     await ctx.fill.send(new PutObjectCommand({ Bucket: src.bucket, Key: KP + rel, Body: seededBytes(`garbage-${i}`, 64) }));
   });
-  const versions = await listAll(ctx.s3, src.bucket, KP);
+  const versions = await listVersions(ctx.s3, src.bucket, KP);
   const expected = stateAtTime(versions, t);
   if (expected.size !== src.objects) throw new Error(`${src.bucket}: ${expected.size} keys at ${at}, expected ${src.objects}`);
   const changed = [...stateAtTime(versions, Infinity)].filter(([k, e]) => expected.get(k) !== e).length;
@@ -694,54 +517,25 @@ function verdicts(runs: readonly ListingRun[], limited: readonly LimitedGcRun[],
 // ---------------------------------------------------------------------------------------------
 // Main
 
-/** Source files changed after dist/ was built: then rwm runs an older build than the commit says. */
-async function srcNewerThanDist(): Promise<string[]> {
-  const built = (await stat(CLI)).mtimeMs;
-  const newer: string[] = [];
-  for (const e of await readdir(join(ROOT, 'src'), { recursive: true, withFileTypes: true })) {
-    if (!e.isFile() || !e.name.endsWith('.ts') || e.name.endsWith('.test.ts')) continue;
-    const file = join(e.parentPath, e.name);
-    if ((await stat(file)).mtimeMs > built) newer.push(file.slice(ROOT.length + 1));
-  }
-  return newer;
-}
-
 async function main(): Promise<void> {
   const cfg = readConfig();
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (or "npm run bench:state")`);
-  const stale = await srcNewerThanDist();
-  if (stale.length > 0) log(`WARNING: dist/ is older than ${stale.join(', ')}: rwm runs the older build (npm run bench:state rebuilds first)`);
-  const clkTck = Number((await execFileAsync('getconf', ['CLK_TCK'])).stdout.trim());
-  const work = await mkdtemp(join(cfg.tmp, 'rwm-bench-state-'));
-  onCleanup('remove the scratch directory', async () => rm(work, { recursive: true, force: true }));
-  // Others may rebuild dist/ while this runs (half-built, it fails to start): run a copy of it, with
-  // package.json beside it as in the project (the version, "type": "module"), under the project so
-  // node still finds node_modules/.
-  const copyRoot = join(OUT_DIR, `rwm-${process.pid}`);
-  const distCopy = join(copyRoot, 'dist');
-  await mkdir(copyRoot, { recursive: true });
-  onCleanup('remove the copy of dist/', async () => rm(copyRoot, { recursive: true, force: true }));
-  await cp(join(ROOT, 'package.json'), join(copyRoot, 'package.json'));
-  await cp(join(ROOT, 'dist'), distCopy, { recursive: true });
-  const built = await execFileAsync(process.execPath, [join(distCopy, 'cli', 'main.js'), '--version'], { env: childEnv() }).catch((err: unknown) => {
-    throw new Error(`the copy of dist/ does not start (rebuilt half-way while it was copied? run again): ${err instanceof Error ? err.message : String(err)}`);
-  });
-  log(`running rwm ${built.stdout.trim()} from a copy of dist/ in ${distCopy}`);
+  const build: RwmBuild = await copyRwmBuild('bench:state', log);
+  const clkTck = await clockTicks();
+  const work = await scratchDir('rwm-bench-state');
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();
   log(`config ${JSON.stringify(cfg)}; scratch ${work}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
-  const rcloneConfig = join(work, 'rclone.conf');
-  await writeFile(rcloneConfig, '');
+  const rcloneConfig = await emptyRcloneConfig(work);
 
   const { rgw, own } = await connectRgw(work);
   log(`RGW ${own ? 'started' : 'reused'} at ${rgw.endpoint} (radosgw pid ${rgw.rgwPid ?? '?'})`);
   const s3 = adminClient(rgw);
-  const fill = fillClient(rgw);
+  const fill = adminClient(rgw, FILL_CONCURRENCY);
   onCleanup('close the S3 clients', async () => {
     s3.destroy();
     fill.destroy();
   });
-  const ctx: Ctx = { cfg, cli: join(distCopy, 'cli', 'main.js'), work, clkTck, rgw, s3, fill, rcloneConfig };
+  const ctx: Ctx = { cfg, cli: build.cli, work, clkTck, rgw, s3, fill, rcloneConfig };
   if (own) await warmUp(ctx);
 
   const sources = new Map<number, Source>();
@@ -780,24 +574,17 @@ async function main(): Promise<void> {
     startedAt,
     finishedAt: new Date().toISOString(),
     config: cfg,
-    machine: { cpus: cpus().length, node: process.version, rclone: rcloneVersion, rwmGit: await gitState(), rwmSrcNewerThanDist: stale, loadBefore, loadAfter, rgw: own ? 'own' : rgw.endpoint },
+    machine: { cpus: cpus().length, node: process.version, rclone: rcloneVersion, rwmGit: await gitState(), rwmSrcNewerThanDist: build.stale, loadBefore, loadAfter, rgw: own ? 'own' : rgw.endpoint },
     fills: [...sources.values()].map((s) => ({ objects: s.objects, bucket: s.bucket, fillSec: s.fillSec })),
     rows,
     verdicts: lines,
-    listing: runs.map((r) => ({ ...r, rwm: { ...r.rwm, stdout: undefined }, sequential: { ...r.sequential, stdout: undefined }, ranges: { ...r.ranges, stdout: undefined } })),
-    limitedGc: limited.map((l) => ({ ...l, rwm: { ...l.rwm, stdout: undefined } })),
-    restore: restore === undefined ? undefined : { ...restore, toBucket: { ...restore.toBucket, rwm: { ...restore.toBucket.rwm, stdout: undefined } }, rclone: restore.rclone.map((r) => ({ ...r, m: { ...r.m, stdout: undefined } })), inPlace: { ...restore.inPlace, m: { ...restore.inPlace.m, stdout: undefined } } },
+    listing: runs.map((r) => ({ ...r, rwm: withoutStdout(r.rwm), sequential: withoutStdout(r.sequential), ranges: withoutStdout(r.ranges) })),
+    limitedGc: limited.map((l) => ({ ...l, rwm: withoutStdout(l.rwm) })),
+    restore: restore === undefined ? undefined : { ...restore, toBucket: { ...restore.toBucket, rwm: withoutStdout(restore.toBucket.rwm) }, rclone: restore.rclone.map((r) => ({ ...r, m: withoutStdout(r.m) })), inPlace: { ...restore.inPlace, m: withoutStdout(restore.inPlace.m) } },
   });
   process.stdout.write(`\nraw results: ${file}\n`);
   if (failed) throw new Error('a restore did not give the state of T (see above)');
   succeeded = true;
 }
 
-try {
-  await main();
-} catch (err) {
-  if (!wasInterrupted()) process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
-} finally {
-  if (!wasInterrupted()) await runCleanups();
-}
+await runBench(main);

@@ -1,4 +1,8 @@
-// Cleanup for the benchmarks that also runs on SIGINT/SIGTERM: servers, the RGW, scratch directories.
+// Cleanup for the benchmarks that also runs on SIGINT/SIGTERM: servers, the RGW, scratch directories;
+// and the top level every benchmark runs under.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLog } from './report.js';
 
 const log = createLog('bench-cleanup');
@@ -48,3 +52,28 @@ export function cleanUpOnSignals(what: string): void {
   }
 }
 
+
+/**
+ * A benchmark's top level: runs `main`, reports a failure (not after an interruption: the signal
+ * handler is cleaning up and says so), sets exit code 1, and runs every cleanup.
+ */
+export async function runBench(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    if (!wasInterrupted()) process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  } finally {
+    if (!wasInterrupted()) await runCleanups();
+  }
+}
+
+/** A new scratch directory under BENCH_TMP (or the system's temp directory), removed at the end unless `keep`. */
+export async function scratchDir(tag: string, keep = false): Promise<string> {
+  const work = await mkdtemp(join(process.env.BENCH_TMP ?? tmpdir(), `${tag}-`));
+  onCleanup('remove the scratch directory', async () => {
+    if (keep) log(`kept ${work}`);
+    else await rm(work, { recursive: true, force: true });
+  });
+  return work;
+}

@@ -7,23 +7,11 @@
 // Usage: AWS_ACCESS_KEY_ID=.. AWS_SECRET_ACCESS_KEY=.. node list-versions-ranges.mjs ENDPOINT BUCKET PREFIX
 // Prints one JSON line: {"ranges":..,"requests":..,"versions":..,"deleteMarkers":..,"live":..,"listSec":..}
 import { performance } from 'node:perf_hooks';
-import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { forEachVersionPage, peerSetup } from './peer-s3.mjs';
 
 const CONCURRENCY = 16;
-const [endpoint, bucket, prefix = ''] = process.argv.slice(2);
-if (endpoint === undefined || bucket === undefined) {
-  process.stderr.write('usage: list-versions-ranges.mjs ENDPOINT BUCKET [PREFIX]\n');
-  process.exit(2);
-}
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const kp = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
-const client = new S3Client({
-  endpoint,
-  region: process.env.AWS_REGION ?? 'us-east-1',
-  forcePathStyle: true,
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
+const { bucket, kp, client } = peerSetup('list-versions-ranges.mjs');
 
 const t0 = performance.now();
 const n = { ranges: 0, requests: 0, versions: 0, deleteMarkers: 0, live: 0 };
@@ -47,24 +35,10 @@ for (const { Prefix: dir = '' } of top.CommonPrefixes ?? []) {
 }
 n.ranges = ranges.length;
 
-async function listRange(rangePrefix) {
-  let keyMarker;
-  let versionIdMarker;
-  for (;;) {
-    const page = await client.send(
-      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: rangePrefix, MaxKeys: 1000, ...(keyMarker !== undefined ? { KeyMarker: keyMarker, VersionIdMarker: versionIdMarker } : {}) }),
-    );
-    count(page);
-    if (page.IsTruncated !== true) return;
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
-  }
-}
-
 let next = 0;
 await Promise.all(
   Array.from({ length: CONCURRENCY }, async () => {
-    while (next < ranges.length) await listRange(ranges[next++]);
+    while (next < ranges.length) await forEachVersionPage(client, bucket, ranges[next++], count);
   }),
 );
 client.destroy();

@@ -1,5 +1,5 @@
 // Processes for the benchmarks: /proc CPU and memory readings, a clean child environment, waiting
-// for exits, and recognising when rwm serve listens.
+// for exits, running a command with its output captured.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -75,13 +75,17 @@ export async function syncDisks(): Promise<void> {
   await execFileAsync('sync');
 }
 
-export function rwmReadyUrl(line: string): string | undefined {
-  try {
-    const obj = JSON.parse(line) as { msg?: unknown; url?: unknown };
-    return obj.msg === 'rwm serve listening' && typeof obj.url === 'string' ? obj.url : undefined;
-  } catch {
-    return undefined;
-  }
+/** Collects a child's stdout and stderr (both piped) until it closes; rejects if it cannot start. */
+export async function collectOutput(proc: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('close', resolve);
+  });
+  return { code, stdout, stderr };
 }
 
 /**
@@ -91,14 +95,7 @@ export function rwmReadyUrl(line: string): string | undefined {
 export async function runCapture(cmd: string, args: readonly string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; what?: string }, onStart?: (proc: ChildProcess) => () => Promise<void>): Promise<string> {
   const proc = spawn(cmd, args, { ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}), env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const done = onStart?.(proc);
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    proc.once('error', reject);
-    proc.once('close', resolve);
-  }).finally(() => done?.());
+  const { code, stdout, stderr } = await collectOutput(proc).finally(() => done?.());
   if (code !== 0) throw new Error(`${opts.what ?? cmd} ${args.join(' ')} failed (${code}):\n${stderr}${stdout}`);
   return stdout;
 }

@@ -1,6 +1,7 @@
 // Reporting for the benchmarks: settings from the environment, medians, ratios, aligned tables, the
 // git state of the build that was measured, and the raw results under bench/out/.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { childEnv, execFileAsync } from './proc.js';
 
@@ -19,14 +20,42 @@ export function envInt(name: string, fallback: number): number {
   return n;
 }
 
+/** A comma-separated subset of `known` from the environment (all of them when unset), in `known`'s order. */
+export function envList<T extends string>(name: string, known: readonly T[]): T[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return [...known];
+  const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const n of names) if (!(known as readonly string[]).includes(n)) throw new Error(`${name}: unknown "${n}" (known: ${known.join(', ')})`);
+  return known.filter((k) => names.includes(k));
+}
+
+/** Extra node flags for the rwm process from BENCH_RWM_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=bench/out/prof". */
+export function rwmNodeArgs(): string[] {
+  return (process.env.BENCH_RWM_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+}
+
+/** A count such as 10000 or 10k, at least `min`. */
+export function parseCount(flag: string, s: string, min: number): number {
+  const m = /^([0-9]+)(k?)$/i.exec(s.trim());
+  const n = m ? Number(m[1]) * (m[2] ? 1000 : 1) : NaN;
+  if (!Number.isInteger(n) || n < min) throw new Error(`${flag}: "${s}" is not a count of at least ${min} such as 10000 or 10k`);
+  return n;
+}
+
+/** The kernel's clock ticks per second, the unit of /proc's CPU times. */
+export async function clockTicks(): Promise<number> {
+  return Number((await execFileAsync('getconf', ['CLK_TCK'])).stdout.trim());
+}
+
 export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-export function fmt(v: number | undefined, digits = 2): string {
-  return v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
+/** `v` (divided by `per`, e.g. GiB processed) with `digits` decimals; '-' when there is none. */
+export function fmt(v: number | undefined, digits = 2, per = 1): string {
+  return v === undefined || !Number.isFinite(v / per) ? '-' : (v / per).toFixed(digits);
 }
 
 /** Which rwm was measured: the commit, and whether src/ had uncommitted changes (dist/ is built from them). */
@@ -59,6 +88,14 @@ export async function versionOf(cmd: string, args: string[]): Promise<string> {
   } catch {
     return 'unknown';
   }
+}
+
+/** The machine and the versions measured, for the raw results. */
+export async function machineInfo(clkTck: number, tools: Readonly<Record<string, readonly string[]>>): Promise<Record<string, unknown>> {
+  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const versions: Record<string, string> = {};
+  for (const [name, [cmd, ...args]] of Object.entries(tools)) versions[name] = await versionOf(cmd!, args);
+  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: totalmem() / 1024 ** 3, loadavg: loadavg(), node: process.version, rwm: pkg.version, rwmGit: await gitState(), ...versions, clkTck };
 }
 
 /** Writes bench/out/<name>-<timestamp>.json and returns its path. */

@@ -2,6 +2,7 @@
 // the admin-side bucket work around each run: create, count and delete every version, warm up.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { Agent } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -10,9 +11,7 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketCommand,
-  DeleteObjectsCommand,
   ListMultipartUploadsCommand,
-  ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
@@ -22,6 +21,7 @@ import { onCleanup } from './cleanup.js';
 import { MiB, seededBytes } from './data.js';
 import { childEnv, runCapture } from './proc.js';
 import { createLog, ROOT } from './report.js';
+import { deleteVersions, listVersions } from './versions.js';
 
 const log = createLog('bench-rgw');
 const S3_SCRIPT = join(ROOT, 'scripts', 's3-test-server.sh');
@@ -101,7 +101,8 @@ export async function startRgw(cfg: RgwOptions, work: string): Promise<Rgw> {
   };
 }
 
-export function adminClient(rgw: Rgw): S3Client {
+/** The admin's client; `maxSockets` > 0 keeps that many connections alive (for filling buckets). */
+export function adminClient(rgw: Rgw, maxSockets = 0): S3Client {
   // This process only creates and deletes buckets: no need for the SDK's "node >= 22 soon" warning.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
@@ -111,7 +112,43 @@ export function adminClient(rgw: Rgw): S3Client {
     credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    ...(maxSockets > 0 ? { requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets }) } } : {}),
   });
+}
+
+/** A child's environment with the admin's keys (rwm, the peers, restic's s3 backend). */
+export function adminEnv(rgw: Rgw, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return childEnv({ AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: REGION, ...extra });
+}
+
+/** rclone's remote NAME on the RGW with the admin's keys, from the environment only (RCLONE_CONFIG_NAME_*). */
+export function rcloneRemoteEnv(name: string, rgw: Rgw): Record<string, string> {
+  return {
+    [`RCLONE_CONFIG_${name}_TYPE`]: 's3',
+    [`RCLONE_CONFIG_${name}_PROVIDER`]: 'Ceph',
+    [`RCLONE_CONFIG_${name}_ENDPOINT`]: rgw.endpoint,
+    [`RCLONE_CONFIG_${name}_REGION`]: REGION,
+    [`RCLONE_CONFIG_${name}_ACCESS_KEY_ID`]: rgw.accessKeyId,
+    [`RCLONE_CONFIG_${name}_SECRET_ACCESS_KEY`]: rgw.secretAccessKey,
+  };
+}
+
+/**
+ * The RGW to run on: the running one named by RWM_S3_ENDPOINT and its admin keys (RWM_S3_ADMIN_*,
+ * pids from RWM_S3_DIR/run/, e.g. after `eval "$(cat /tmp/rgw/env)"`), else one started for this run
+ * (`own`: stopped at the end).
+ */
+export async function connectRgw(work: string, own: RgwOptions = { store: 'memstore', osdSize: '4G' }): Promise<{ rgw: Rgw; own: boolean }> {
+  const endpoint = process.env.RWM_S3_ENDPOINT;
+  if (endpoint === undefined || endpoint === '') return { rgw: await startRgw(own, work), own: true };
+  const accessKeyId = process.env.RWM_S3_ADMIN_ACCESS_KEY;
+  const secretAccessKey = process.env.RWM_S3_ADMIN_SECRET_KEY;
+  if (accessKeyId === undefined || secretAccessKey === undefined) throw new Error('RWM_S3_ENDPOINT is set but RWM_S3_ADMIN_ACCESS_KEY/RWM_S3_ADMIN_SECRET_KEY are not (eval "$(cat /tmp/rgw/env)")');
+  const dir = process.env.RWM_S3_DIR ?? '/tmp/rgw';
+  return {
+    rgw: { dir, endpoint: endpoint.replace(/\/+$/, ''), accessKeyId, secretAccessKey, rgwPid: await pidFromFile(join(dir, 'run', 'rgw.pid')), osdPid: await pidFromFile(join(dir, 'run', 'osd.0.pid')) },
+    own: false,
+  };
 }
 
 export async function createBucket(s3: S3Client, bucket: string, versioned: boolean): Promise<void> {
@@ -131,25 +168,8 @@ export interface BucketContents {
  * and the bucket. RGW frees the space only when its GC runs (`s3-test-server.sh gc`).
  */
 export async function emptyAndDeleteBucket(s3: S3Client, bucket: string): Promise<BucketContents> {
-  const versions: { Key: string; VersionId: string }[] = [];
-  let objects = 0;
-  let bytes = 0;
-  let deleteMarkers = 0;
-  for (let keyMarker: string | undefined, versionMarker: string | undefined; ; ) {
-    const r = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(versionMarker ? { VersionIdMarker: versionMarker } : {}) }));
-    for (const v of r.Versions ?? []) {
-      objects++;
-      bytes += v.Size ?? 0;
-      versions.push({ Key: v.Key ?? '', VersionId: v.VersionId ?? 'null' });
-    }
-    for (const m of r.DeleteMarkers ?? []) {
-      deleteMarkers++;
-      versions.push({ Key: m.Key ?? '', VersionId: m.VersionId ?? 'null' });
-    }
-    if (r.IsTruncated !== true) break;
-    keyMarker = r.NextKeyMarker;
-    versionMarker = r.NextVersionIdMarker;
-  }
+  const versions = await listVersions(s3, bucket, '');
+  const objects = versions.filter((v) => !v.deleteMarker);
   let multipartUploads = 0;
   for (let keyMarker: string | undefined, uploadMarker: string | undefined; ; ) {
     const r = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(uploadMarker ? { UploadIdMarker: uploadMarker } : {}) }));
@@ -161,12 +181,9 @@ export async function emptyAndDeleteBucket(s3: S3Client, bucket: string): Promis
     keyMarker = r.NextKeyMarker;
     uploadMarker = r.NextUploadIdMarker;
   }
-  for (let i = 0; i < versions.length; i += 1000) {
-    const r = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: versions.slice(i, i + 1000), Quiet: true } }));
-    if ((r.Errors ?? []).length > 0) throw new Error(`deleting objects in ${bucket}: ${JSON.stringify(r.Errors?.slice(0, 3))}`);
-  }
+  await deleteVersions(s3, bucket, versions, 1);
   await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
-  return { objects, bytes, deleteMarkers, multipartUploads };
+  return { objects: objects.length, bytes: objects.reduce((n, v) => n + v.size, 0), deleteMarkers: versions.length - objects.length, multipartUploads };
 }
 
 /**
