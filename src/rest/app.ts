@@ -10,7 +10,7 @@ import { decideAccess, type AccessConfig } from '../auth/access.js';
 import { AuthBusyError, parseBasicAuth, type Htpasswd } from '../auth/htpasswd.js';
 import { parseRequestUrl, RouteError, routeTypeLabel } from './route.js';
 import { failureFor } from './status.js';
-import { sendStatus, type Req, type Res, type RequestContext } from './context.js';
+import { abandonUnreadBody, sendStatus, type Req, type Res, type RequestContext } from './context.js';
 import { allowedMethods, routeHandler } from './routes/table.js';
 import { methodLabel, statusLabel, type RestMetrics } from './metrics.js';
 import { AuditLimiter, clip, DEFAULT_AUDIT_LIMIT, type AuditLimit } from './audit.js';
@@ -167,6 +167,7 @@ export function createApp(opts: AppOptions): RequestHandler {
         return;
       }
       if (res.headersSent) throw err;
+      abandonUnreadBody(req, res);
       let failure = failureFor(err);
       // A list must never look like "no files" (a 404 once let `restic prune` wipe a repository):
       // any failure that is not already a server error becomes a 500; "storage unavailable" stays 503.

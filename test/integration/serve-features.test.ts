@@ -154,6 +154,14 @@ describe('serve features', () => {
     assert.equal(bad.status, 2);
     assert.match(String(bad.stderr), /serve\.users\.a/);
     assert.equal(run('--no-auth', '--private-repos').status, 2);
+    // a quota on a user who may write anywhere could not be measured (it started at 0 after each restart)
+    const quotaCfg = join(dir, 'quota.yaml');
+    await writeFile(quotaCfg, 'serve:\n  users:\n    alice:\n      maxSize: 1G\n');
+    await mkdir(join(dir, 'q'), { recursive: true });
+    await writeHtpasswd(join(dir, 'q', '.htpasswd'), { alice: 'a' });
+    const unmeasurable = run('--path', join(dir, 'q'), '--listen', '127.0.0.1:0', '--config', quotaCfg);
+    assert.equal(unmeasurable.status, 2);
+    assert.match(String(unmeasurable.stderr), /user "alice": maxSize needs root or repos \(or --private-repos\)/);
     assert.equal(run('--no-auth', '--listen', 'nonsense').status, 2);
     assert.equal(run('--no-auth', '--max-size', 'lots').status, 2);
     const level = run('--no-auth', '--path', join(dir, 'lvl'), '--listen', '127.0.0.1:0', '--log-level', 'verbose');

@@ -13,7 +13,8 @@ import { parseRepoPath } from '../../backend/repo-path.js';
 import { Htpasswd } from '../../auth/htpasswd.js';
 import { loadConfig } from '../../config/load.js';
 import { createRestMetrics } from '../../rest/metrics.js';
-import { createServeHandler } from '../../rest/setup.js';
+import { accessConfigOf, createServeHandler } from '../../rest/setup.js';
+import { checkUserRules } from '../../auth/rules-check.js';
 import { listenTcp, parseListen } from '../../rest/transport/tcp.js';
 import { serveStdio } from '../../rest/transport/stdio.js';
 import { parseSize } from '../../util/size.js';
@@ -205,6 +206,11 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
     parseListen(opts.listen);
   } catch (err) {
     throw new UserError((err as Error).message, undefined, { cause: err });
+  }
+  if (opts.auth) {
+    const rules = checkUserRules(accessConfigOf({ users: config.serve.users, privateRepos: opts.privateRepos, appendOnly: opts.appendOnly }));
+    if (rules.errors.length > 0) throw new UserError(`${opts.config ?? 'config'}: ${rules.errors.join('; ')}`);
+    for (const w of rules.warnings) logger.warn(w);
   }
   const htpasswd = await openHtpasswd(opts, logger, s3 !== undefined);
   const tls = await readTls(opts, s3 !== undefined);
