@@ -191,7 +191,10 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
     try {
       const handler = createServeHandler({ ...common, store, htpasswd: undefined, privateRepos: false, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
       logger.info({ root: store.location, appendOnly: opts.appendOnly }, 'serving restic REST over stdio (HTTP/2)');
-      await Promise.race([serveStdio(handler, { input: deps.stdin, output: deps.stdout }), deps.stopSignal]);
+      const session = serveStdio(handler, { input: deps.stdin, output: deps.stdout });
+      // A stop signal ends the session: serving on would use a store closed below.
+      await Promise.race([session.closed, deps.stopSignal]);
+      await session.close();
       logger.info('stdio session closed');
     } finally {
       await opened.states?.flush();
