@@ -2,7 +2,7 @@
 // Writes are create-only and crash-safe: temp file in <repo>/.rwm-tmp, fsync, link(2) (which never
 // replaces an existing file), unlink the temp, fsync the directory.
 import { createReadStream } from 'node:fs';
-import { link, mkdir, open, opendir, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, open, opendir, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -14,6 +14,7 @@ import { sameDigest, UploadDigest } from '../hashing.js';
 import { freeChunk, handsOverChunks } from '../chunks.js';
 import { AlignedWriter } from './aligned-writer.js';
 import { errnoCode, mapFsError } from './fs-errors.js';
+import { mkdirp } from './mkdirp.js';
 import { sha256File } from './sha256-file.js';
 
 export const TMP_DIR = '.rwm-tmp';
@@ -36,8 +37,8 @@ export class LocalBackend implements Backend {
 
   async create(_opts?: CallOptions): Promise<void> {
     try {
-      for (const t of ['keys', 'locks', 'snapshots', 'index', TMP_DIR]) await mkdir(join(this.dir, t), { recursive: true, mode: 0o700 });
-      for (const s of shardNames()) await mkdir(join(this.dir, 'data', s), { recursive: true, mode: 0o700 });
+      for (const t of ['keys', 'locks', 'snapshots', 'index', TMP_DIR]) await mkdirp(join(this.dir, t), 0o700);
+      for (const s of shardNames()) await mkdirp(join(this.dir, 'data', s), 0o700);
       await fsyncDir(this.dir);
     } catch (err) {
       throw mapFsError(err, 'create repository');
@@ -85,7 +86,7 @@ export class LocalBackend implements Backend {
     } catch (err) {
       const code = errnoCode(err);
       if (code === 'ENOENT') {
-        await mkdir(parent, { recursive: true, mode: 0o700 });
+        await mkdirp(parent, 0o700);
         await link(tmp, final);
       } else if (code === 'EEXIST') {
         return this.compareExisting(h, final, digest, size);
@@ -173,7 +174,7 @@ async function openTemp(tmp: string): Promise<FileHandle> {
     return await open(tmp, 'wx', 0o600);
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw err;
-    await mkdir(join(tmp, '..'), { recursive: true, mode: 0o700 });
+    await mkdirp(join(tmp, '..'), 0o700);
     return await open(tmp, 'wx', 0o600);
   }
 }
