@@ -57,6 +57,7 @@ export interface ServeOptions {
   asOf?: string;
   s3State?: boolean;
   stateDelay?: string;
+  s3UploadBuffer?: string;
   /** Where --path came from ('default', 'env', 'cli'): --path and S3 together are an error. */
   pathSource?: string;
 }
@@ -100,6 +101,7 @@ export function registerServe(program: Command, deps: () => ServeDeps): void {
     .option('--no-s3-acl', 'do not upload with the ACL bucket-owner-full-control (for S3 servers that refuse ACLs)')
     .option('--as-of <state|time>', 'with --s3: serve the repositories read-only exactly as they were at a time (RFC 3339 with zone, or an age like 2h) or a saved state of the --s3 prefix or above it (rwm state list); lock files live in memory')
     .option('--no-s3-state', 'with --s3: do not save a state of a repository after each backup')
+    .option('--s3-upload-buffer <size>', 'with --s3: memory for uploads buffered whole (up to 4 MiB, or of unknown length); uploads beyond get 503 and restic retries', '256MiB')
     .option('--state-delay <seconds>', 'with --s3: save the state this long after the last snapshot upload of a burst', '10')
     .addOption(new Option('--b2-hard-delete', 'accepted for compatibility with restic\'s rclone backend; ignored').hideHelp())
     .addHelpText('after', `
@@ -246,8 +248,9 @@ async function openS3(settings: S3Settings, opts: ServeOptions, logger: Logger):
   if (!Number.isFinite(delay) || delay < 0 || delay > 86_400) throw new UserError(`--state-delay must be a number of seconds from 0 to 86400, not "${opts.stateDelay}"`);
   let states: StateSaver | undefined;
   let store: S3Store;
+  const uploadBuffer = parseSizeFlag('--s3-upload-buffer', opts.s3UploadBuffer ?? '256MiB');
   try {
-    store = await S3Store.open(settings, opts.s3State === false ? {} : { onSnapshot: (root) => states?.snapshotStored(root) });
+    store = await S3Store.open(settings, { uploadBuffer, ...(opts.s3State === false ? {} : { onSnapshot: (root: string) => states?.snapshotStored(root) }) });
   } catch (err) {
     throw new UserError((err as Error).message, EXIT.FAILURE, { cause: err });
   }
