@@ -404,3 +404,39 @@ describe('quotas', () => {
     }
   });
 });
+
+describe('deleteLocks: own', () => {
+  test('a user with the rule deletes the locks it created, not another user\'s (the trusted host\'s prune lock) nor one the server did not see created', async () => {
+    const htpasswd = await tempHtpasswd({ alice: 'a', host: 'h', trusted: 't' });
+    const app = await startApp({ htpasswd: htpasswd.h, users: { alice: { deleteLocks: 'own' }, trusted: { appendOnly: false } } });
+    try {
+      const as = (u: string, p: string): { headers: Record<string, string> } => ({ headers: { authorization: basic(u, p) } });
+      const lock = (): { body: Buffer; path: string } => {
+        const body = randomBytes(60);
+        return { body, path: `/r/locks/${sha(body)}` };
+      };
+      assert.equal((await app.http2('POST', '/r/?create=true', as('alice', 'a'))).status, 200);
+      const mine = lock();
+      const prune = lock();
+      const planted = lock();
+      assert.equal((await app.http2('POST', mine.path, { ...as('alice', 'a'), body: mine.body })).status, 200);
+      assert.equal((await app.http2('POST', prune.path, { ...as('trusted', 't'), body: prune.body })).status, 200);
+      await app.store.repo(['r']).save({ type: 'locks', name: sha(planted.body) }, [planted.body]); // e.g. before a restart
+      const cases: { who: [string, string]; path: string; status: number }[] = [
+        { who: ['alice', 'a'], path: prune.path, status: 403 },
+        { who: ['alice', 'a'], path: planted.path, status: 403 },
+        { who: ['alice', 'a'], path: mine.path, status: 200 },
+        { who: ['host', 'h'], path: planted.path, status: 200 }, // without the rule: any lock, as before
+        { who: ['trusted', 't'], path: prune.path, status: 200 },
+      ];
+      for (const c of cases) assert.equal((await app.http2('DELETE', c.path, as(...c.who))).status, c.status, `${c.who[0]} DELETE ${c.path}`);
+      const refused = app.audits().filter((e) => e.reason === 'delete-refused');
+      assert.equal(refused.length, 2);
+      assert.ok(refused.every((e) => e.user === 'alice' && e.status === 403));
+      assert.equal(app.audits().filter((e) => e.reason === 'lock-deleted').length, 3);
+    } finally {
+      await app.close();
+      await htpasswd.remove();
+    }
+  });
+});

@@ -6,6 +6,7 @@ import type { Backend, Store } from '../backend/backend.js';
 import { appendOnly } from '../backend/wrap/append-only.js';
 import { onlyKeyFilesInKeys } from '../backend/wrap/key-files.js';
 import { withQuotas, type Quota } from '../backend/wrap/quota.js';
+import { LockOwners } from '../backend/wrap/lock-owners.js';
 import { decideAccess, type AccessConfig } from '../auth/access.js';
 import { AuthBusyError, parseBasicAuth, type Htpasswd } from '../auth/htpasswd.js';
 import { parseRequestUrl, RouteError, routeTypeLabel } from './route.js';
@@ -81,8 +82,11 @@ export function createApp(opts: AppOptions): RequestHandler {
     refuse(who, res, 401, 'auth-failed', 'authentication failed', type);
   }
 
+  const lockOwners = new LockOwners();
+
   function backendFor(storeRepo: readonly string[], user: string | undefined, appendOnlyMode: boolean, quotaRoots: readonly (readonly string[])[]): Backend {
-    let b = onlyKeyFilesInKeys(opts.store.repo(storeRepo));
+    const ownLocksOnly = user !== undefined && opts.access.users.get(user)?.deleteLocks === 'own';
+    let b = lockOwners.wrap(onlyKeyFilesInKeys(opts.store.repo(storeRepo)), storeRepo.join('/'), user, ownLocksOnly);
     if (appendOnlyMode) b = appendOnly(b);
     const quotas: Quota[] = [];
     if (opts.storeQuota) quotas.push(opts.storeQuota);

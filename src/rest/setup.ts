@@ -32,6 +32,7 @@ export function accessConfigOf(s: Pick<ServeSettings, 'users' | 'privateRepos' |
       ...(rule.repos ? { repos: rule.repos } : {}),
       ...(rule.appendOnly !== undefined ? { appendOnly: rule.appendOnly } : {}),
       ...(rule.maxSize !== undefined ? { maxSize: rule.maxSize } : {}),
+      ...(rule.deleteLocks !== undefined ? { deleteLocks: rule.deleteLocks } : {}),
     });
   }
   return { privateRepos: s.privateRepos, appendOnly: s.appendOnly, users };
