@@ -196,7 +196,14 @@ export function createApp(opts: AppOptions): RequestHandler {
       const label = methodLabel(req.method);
       metrics.requests.inc({ method: label, type, status: statusLabel(res.statusCode) });
       metrics.duration.observe({ method: label, type }, Number(process.hrtime.bigint() - started) / 1e9);
-      opts.accessLog?.info({ addr: req.socket.remoteAddress, method: clip(req.method ?? 'GET'), path: clip(req.url), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      const accessLog = opts.accessLog;
+      // --debug (rest-server's flag) logs every request to stderr as well
+      const debug = logger.isLevelEnabled('debug');
+      if (accessLog !== undefined || debug) {
+        const line = { addr: req.socket.remoteAddress, method: clip(req.method ?? 'GET'), path: clip(req.url), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+        accessLog?.info(line, 'request');
+        if (debug) logger.debug(line, 'request');
+      }
     });
     handle(req, res, ac.signal, meta).catch((err: unknown) => {
       logger.error({ err, method: clip(req.method), path: clip(req.url) }, 'request failed');

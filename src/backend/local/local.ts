@@ -18,14 +18,26 @@ import { mkdirp } from './mkdirp.js';
 import { sha256File } from './sha256-file.js';
 
 export const TMP_DIR = '.rwm-tmp';
-const FILE_MODE = 0o400; // restic's local backend also marks repository files read-only
+/** Modes of repository files and directories. */
+export interface LocalModes {
+  readonly file: number;
+  readonly dir: number;
+}
+
+// restic's local backend also marks repository files read-only
+export const PRIVATE_MODES: LocalModes = { file: 0o400, dir: 0o700 };
+/** --group-accessible-repos (rest-server's flag): the group may read, and delete as restic's own prune on disk does. */
+export const GROUP_MODES: LocalModes = { file: 0o440, dir: 0o770 };
 
 export const LOCAL_CAPABILITIES: Capabilities = { atomicCreate: true, verifiesSha256: true };
 
 export class LocalBackend implements Backend {
   readonly capabilities = LOCAL_CAPABILITIES;
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly modes: LocalModes = PRIVATE_MODES,
+  ) {}
 
   get location(): string {
     return this.dir;
@@ -37,8 +49,9 @@ export class LocalBackend implements Backend {
 
   async create(_opts?: CallOptions): Promise<void> {
     try {
-      for (const t of ['keys', 'locks', 'snapshots', 'index', TMP_DIR]) await mkdirp(join(this.dir, t), 0o700);
-      for (const s of shardNames()) await mkdirp(join(this.dir, 'data', s), 0o700);
+      for (const t of ['keys', 'locks', 'snapshots', 'index']) await mkdirp(join(this.dir, t), this.modes.dir);
+      await mkdirp(join(this.dir, TMP_DIR), 0o700);
+      for (const s of shardNames()) await mkdirp(join(this.dir, 'data', s), this.modes.dir);
       await fsyncDir(this.dir);
     } catch (err) {
       throw mapFsError(err, 'create repository');
@@ -63,7 +76,7 @@ export class LocalBackend implements Backend {
         await out.flush();
         const sha256 = digest.verify(expectedSha256(h));
         await fh.sync();
-        await fh.chmod(FILE_MODE);
+        await fh.chmod(this.modes.file);
         await fh.close();
         return await this.publish(h, tmp, sha256, digest.bytes);
       } finally {
@@ -86,7 +99,7 @@ export class LocalBackend implements Backend {
     } catch (err) {
       const code = errnoCode(err);
       if (code === 'ENOENT') {
-        await mkdirp(parent, 0o700);
+        await mkdirp(parent, this.modes.dir);
         await link(tmp, final);
       } else if (code === 'EEXIST') {
         return this.compareExisting(h, final, digest, size);

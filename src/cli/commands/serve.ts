@@ -7,6 +7,8 @@ import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import type { Store } from '../../backend/backend.js';
 import { LocalStore } from '../../backend/local/store.js';
+import { GROUP_MODES, PRIVATE_MODES } from '../../backend/local/local.js';
+import { startCpuProfile } from '../cpu-profile.js';
 import { S3Store } from '../../backend/s3/store.js';
 import type { S3Settings } from '../../backend/s3/settings.js';
 import { parseRepoPath } from '../../backend/repo-path.js';
@@ -15,7 +17,7 @@ import { loadConfig } from '../../config/load.js';
 import { createRestMetrics } from '../../rest/metrics.js';
 import { accessConfigOf, createServeHandler } from '../../rest/setup.js';
 import { checkUserRules } from '../../auth/rules-check.js';
-import { listenTcp, parseListen } from '../../rest/transport/tcp.js';
+import { listenTcp, parseListen, type TlsFiles } from '../../rest/transport/tcp.js';
 import { serveStdio } from '../../rest/transport/stdio.js';
 import { parseSize } from '../../util/size.js';
 import { createAccessLog, createLogger } from '../logger.js';
@@ -58,6 +60,11 @@ export interface ServeOptions {
   s3State?: boolean;
   stateDelay?: string;
   s3UploadBuffer?: string;
+  debug?: boolean;
+  cpuProfile?: string;
+  groupAccessibleRepos?: boolean;
+  tlsMinVer?: string;
+  verifyUpload?: boolean;
   /** Where --path came from ('default', 'env', 'cli'): --path and S3 together are an error. */
   pathSource?: string;
 }
@@ -81,7 +88,7 @@ export function registerServe(program: Command, deps: () => ServeDeps): void {
     .option('--append-only', 'clients may add files and delete locks, nothing else', true)
     .option('--no-append-only', 'allow clients to delete files (only for a trusted host)')
     .option('--private-repos', 'users may only reach repositories under /<username>/', false)
-    .option('--htpasswd-file <file>', 'htpasswd file with bcrypt hashes (default: <path>/.htpasswd)')
+    .option('--htpasswd-file <file>', 'htpasswd file with bcrypt (or {SHA}) hashes (default: <path>/.htpasswd)')
     .option('--no-auth', 'disable authentication (anyone who reaches the port may back up)')
     .option('--tls', 'serve HTTPS (HTTP/2 and HTTP/1.1)', false)
     .option('--tls-cert <file>', 'TLS certificate (default: <path>/public_key)')
@@ -103,6 +110,11 @@ export function registerServe(program: Command, deps: () => ServeDeps): void {
     .option('--no-s3-state', 'with --s3: do not save a state of a repository after each backup')
     .option('--s3-upload-buffer <size>', 'with --s3: memory for uploads buffered whole (up to 4 MiB, or of unknown length); uploads beyond get 503 and restic retries', '256MiB')
     .option('--state-delay <seconds>', 'with --s3: save the state this long after the last snapshot upload of a burst', '10')
+    .option('--debug', 'log at debug level (rest-server\'s flag; the same as --log-level debug)')
+    .option('--cpu-profile <file>', 'write a V8 CPU profile (.cpuprofile, for Chrome DevTools) of the whole run to this file on exit')
+    .option('--group-accessible-repos', 'with --path: the group may read repository files and change directories (modes 0440/0770 instead of 0400/0700)')
+    .option('--tls-min-ver <version>', 'with --tls: the oldest TLS version accepted, 1.2 or 1.3', '1.2')
+    .addOption(new Option('--no-verify-upload', 'refused: rwm always verifies uploads').hideHelp())
     .addOption(new Option('--b2-hard-delete', 'accepted for compatibility with restic\'s rclone backend; ignored').hideHelp())
     .addHelpText('after', `
 Examples:
@@ -121,16 +133,18 @@ ${EXIT_HELP}`)
     });
 }
 
-async function readTls(opts: ServeOptions, s3: boolean): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+async function readTls(opts: ServeOptions, s3: boolean): Promise<TlsFiles | undefined> {
+  if (opts.tlsMinVer !== undefined && opts.tlsMinVer !== '1.2' && opts.tlsMinVer !== '1.3') throw new UserError(`--tls-min-ver must be 1.2 or 1.3, not "${opts.tlsMinVer}"`);
   if (!opts.tls) {
     if (opts.tlsCert !== undefined || opts.tlsKey !== undefined) throw new UserError('--tls-cert and --tls-key need --tls');
     return undefined;
   }
+  const minVersion = opts.tlsMinVer === '1.3' ? 'TLSv1.3' : 'TLSv1.2';
   if (s3 && (opts.tlsCert === undefined || opts.tlsKey === undefined)) throw new UserError('with --s3, give the TLS files explicitly: --tls-cert FILE --tls-key FILE');
   const certPath = opts.tlsCert ?? join(opts.path, 'public_key');
   const keyPath = opts.tlsKey ?? join(opts.path, 'private_key');
   try {
-    return { cert: await readFile(certPath), key: await readFile(keyPath) };
+    return { cert: await readFile(certPath), key: await readFile(keyPath), minVersion };
   } catch (err) {
     throw new UserError(`cannot read TLS certificate or key: ${(err as Error).message}`, undefined, { cause: err });
   }
@@ -157,18 +171,32 @@ async function openHtpasswd(opts: ServeOptions, logger: Logger, s3: boolean): Pr
     throw new UserError(`no htpasswd file at ${file}: create one with "htpasswd -B -c ${file} USER", or run with --no-auth`);
   }
   const h = await Htpasswd.open(file, (w) => logger.warn({ file: w.path, line: w.line }, w.message));
-  if (h.userCount === 0) logger.warn({ file }, 'htpasswd file has no usable (bcrypt) entries: every request will be refused');
+  if (h.userCount === 0) logger.warn({ file }, 'htpasswd file has no usable (bcrypt or {SHA}) entries: every request will be refused');
   return h;
 }
 
 export async function runServe(args: string[], opts: ServeOptions, deps: ServeDeps): Promise<void> {
-  const logger = createLogger(opts.logLevel ?? (opts.stdio ? 'warn' : 'info'));
+  if (opts.verifyUpload === false) {
+    throw new UserError('--no-verify-upload is refused: rwm checks every upload against its name (SHA-256) before storing it, and that check is what keeps a compromised client from storing corrupt or planted data under a valid name; it cannot be turned off. Remove the flag.');
+  }
+  const logger = createLogger(opts.logLevel ?? (opts.debug === true ? 'debug' : opts.stdio ? 'warn' : 'info'));
+  const profile = opts.cpuProfile === undefined ? undefined : await startCpuProfile(opts.cpuProfile);
+  try {
+    await serveWith(args, opts, deps, logger);
+  } finally {
+    await profile?.stop().catch((err: unknown) => logger.error({ err }, `could not write the CPU profile to ${opts.cpuProfile}`));
+  }
+}
+
+async function serveWith(args: string[], opts: ServeOptions, deps: ServeDeps, logger: Logger): Promise<void> {
   const { config, warnings } = await loadConfig(opts.config);
   for (const w of warnings) logger.warn(w);
   const s3 = resolveS3Settings(opts, deps.env, config.serve.s3);
   if (s3 !== undefined && opts.pathSource !== undefined && opts.pathSource !== 'default') {
     throw new UserError(`--path (or RWM_PATH) and S3 storage (${opts.s3 !== undefined ? '--s3' : 'serve.s3 in the config'}) cannot be used together`);
   }
+  if (opts.groupAccessibleRepos === true && s3 !== undefined) throw new UserError('--group-accessible-repos sets file modes under --path: it does not apply to S3 storage');
+  const modes = opts.groupAccessibleRepos === true ? GROUP_MODES : PRIVATE_MODES;
   if (opts.asOf !== undefined && s3 === undefined) throw new UserError('--as-of serves a versioned S3 bucket as it was: it needs --s3 BUCKET[/PREFIX]');
   const maxSize = opts.maxSize === undefined ? undefined : parseSizeFlag('--max-size', opts.maxSize);
   const maxUploadSize = parseSizeFlag('--max-upload-size', opts.maxUploadSize);
@@ -188,7 +216,7 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
     if (opts.log === '-') throw new UserError('--log - would write to stdout, which is the protocol in --stdio mode');
     if (opts.privateRepos) throw new UserError('--private-repos needs authenticated users; in --stdio mode SSH authenticates, so serve the user\'s own --path instead');
     const segments = stdioRepoSegments(args);
-    const opened = s3 === undefined ? { store: new LocalStore(join(resolve(opts.path), ...segments)) } : await openS3({ ...s3, prefix: [s3.prefix, ...segments].filter((p) => p !== '').join('/') }, opts, logger);
+    const opened = s3 === undefined ? { store: new LocalStore(join(resolve(opts.path), ...segments), modes) } : await openS3({ ...s3, prefix: [s3.prefix, ...segments].filter((p) => p !== '').join('/') }, opts, logger);
     const { store } = opened;
     try {
       const handler = createServeHandler({ ...common, store, htpasswd: undefined, privateRepos: false, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
@@ -219,7 +247,7 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
   }
   const htpasswd = await openHtpasswd(opts, logger, s3 !== undefined);
   const tls = await readTls(opts, s3 !== undefined);
-  const opened: OpenedStore = s3 === undefined ? { store: new LocalStore(opts.path) } : await openS3(s3, opts, logger);
+  const opened: OpenedStore = s3 === undefined ? { store: new LocalStore(opts.path, modes) } : await openS3(s3, opts, logger);
   const { store } = opened;
   const handler = createServeHandler({ ...common, store, htpasswd, privateRepos: opts.privateRepos, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
   const listening = await listenTcp(handler, opts.listen, tls).catch((err: unknown) => {
