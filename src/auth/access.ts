@@ -9,6 +9,8 @@ export interface UserRule {
   readonly appendOnly?: boolean;
   /** Bytes this user's repositories may hold together. */
   readonly maxSize?: number;
+  /** 'own': the user may delete only lock files it uploaded through this server (default 'any'). */
+  readonly deleteLocks?: 'any' | 'own';
 }
 
 export interface AccessConfig {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,11 +7,25 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { AuthBusyError, Htpasswd, parseBasicAuth, parseHtpasswd, typicalCost } from './htpasswd.js';
 
-test('parses bcrypt entries and warns about others', () => {
+test('parses bcrypt and {SHA} entries (what rest-server accepts) and warns about others', () => {
   const h = bcrypt.hashSync('pw', 4);
-  const { users, warnings } = parseHtpasswd(`# comment\nalice:${h}\nbob:{SHA}abc\nbroken\n\n`);
-  assert.deepEqual([...users.keys()], ['alice']);
-  assert.equal(warnings.length, 2);
+  const sha = `{SHA}${createHash('sha1').update('pw').digest('base64')}`;
+  const { users, warnings } = parseHtpasswd(`# comment\nalice:${h}\nbob:{SHA}abc\ncarol:${sha}\ndave:$apr1$abc$def\nbroken\n\n`);
+  assert.deepEqual([...users.keys()], ['alice', 'carol']);
+  assert.deepEqual(warnings.map((w) => w.line), [3, 4, 5, 6]);
+  assert.match(warnings[1]?.message ?? '', /carol.*weak/);
+});
+
+test('{SHA} entries (htpasswd -s) verify, compared in constant time', async () => {
+  const sha = (p: string): string => `{SHA}${createHash('sha1').update(p).digest('base64')}`;
+  await withFile(`carol:${sha('secret')}\nalice:${bcrypt.hashSync('pw', 4)}\n`, async (file) => {
+    const h = await Htpasswd.open(file);
+    assert.equal(h.userCount, 2);
+    assert.equal(await h.verify('carol', 'secret'), true);
+    assert.equal(await h.verify('carol', 'Secret'), false);
+    assert.equal(await h.verify('alice', 'pw'), true);
+    assert.equal(await h.verify('alice', 'secret'), false);
+  });
 });
 
 test('verifies passwords and re-reads the file when it changes', async () => {

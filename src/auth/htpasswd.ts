@@ -1,11 +1,12 @@
-// HTTP Basic credentials from an htpasswd file with bcrypt hashes (the format rest-server reads).
+// HTTP Basic credentials from an htpasswd file with the hashes rest-server accepts: bcrypt
+// (`htpasswd -B`) and SHA-1 (`{SHA}`, `htpasswd -s`; weak, accepted for existing files).
 // The file is re-read when it changes. Successful checks are cached under an HMAC with a per-process
 // key, so a backup of thousands of requests does not pay for bcrypt each time; failed checks are
 // cached briefly, so a client repeating wrong credentials does not either. Every comparison of secret
 // material is constant-time, and unknown users cost as much as known ones: their dummy hash has the
 // cost the file's hashes have. bcrypt runs on the event loop, so at most `maxConcurrent` checks run
 // at once; beyond that verify() fails fast with AuthBusyError instead of stalling every client.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import bcrypt from 'bcryptjs';
 
@@ -15,6 +16,16 @@ const NEGATIVE_MAX = 10_000;
 const RECHECK_MS = 1_000;
 const DEFAULT_MAX_CONCURRENT = 8;
 const HASH_RE = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
+const SHA_RE = /^\{SHA\}[A-Za-z0-9+/]{27}=$/;
+
+/** Whether the password matches a hash of the file (of a form parseHtpasswd accepted). */
+async function matches(password: string, hash: string): Promise<boolean> {
+  if (SHA_RE.test(hash)) {
+    const want = Buffer.from(hash.slice(5), 'base64');
+    return timingSafeEqual(createHash('sha1').update(password).digest(), want);
+  }
+  return bcrypt.compare(password, hash);
+}
 
 // Valid bcrypt hashes of a random string, by cost, checked for unknown users so that they take as
 // long as known ones; made on first use, so that servers without authentication don't pay for them.
@@ -78,10 +89,11 @@ export function parseHtpasswd(text: string): { users: Map<string, string>; warni
     }
     const user = line.slice(0, colon);
     const hash = line.slice(colon + 1);
-    if (!HASH_RE.test(hash)) {
-      warnings.push({ line: i + 1, message: `user "${user}": only bcrypt hashes are supported (htpasswd -B), ignored` });
+    if (!HASH_RE.test(hash) && !SHA_RE.test(hash)) {
+      warnings.push({ line: i + 1, message: `user "${user}": only bcrypt (htpasswd -B) and {SHA} (htpasswd -s) hashes are supported, ignored` });
       return;
     }
+    if (SHA_RE.test(hash)) warnings.push({ line: i + 1, message: `user "${user}": a {SHA} hash (unsalted SHA-1) is weak: replace it with htpasswd -B` });
     users.set(user, hash);
   });
   return { users, warnings };
@@ -189,7 +201,7 @@ export class Htpasswd {
     this.running++;
     let ok: boolean;
     try {
-      ok = hash === undefined ? (await bcrypt.compare(password, await dummyHash(this.dummyCost)), false) : await bcrypt.compare(password, hash);
+      ok = hash === undefined ? (await bcrypt.compare(password, await dummyHash(this.dummyCost)), false) : await matches(password, hash);
     } finally {
       this.running--;
     }

@@ -75,7 +75,8 @@ function pickProfile(flags: ConnectionFlags, env: NodeJS.ProcessEnv, config: Rwm
   return { name, profile };
 }
 
-function parseEndpoint(raw: string | undefined): string | undefined {
+/** An endpoint URL: http(s), no user:password@, no query or fragment; trailing slashes removed. */
+export function parseEndpoint(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   let url: URL;
   try {

@@ -34,4 +34,13 @@ test('bad buckets, prefixes, endpoints and lookup modes are usage errors', () =>
   for (const s3 of ['B', 'ab', 'a_b', 'bucket/../x', 'bucket/a//b']) assert.throws(() => resolveS3Settings({ s3 }, {}, undefined), UserError, s3);
   assert.throws(() => resolveS3Settings({ s3: 'bucket', s3Endpoint: 'ftp://x' }, {}, undefined), UserError);
   assert.throws(() => resolveS3Settings({ s3: 'bucket', s3BucketLookup: 'sideways' }, {}, undefined), UserError);
+  // user:password@ is refused wherever the endpoint comes from, and the message does not repeat it
+  const withUser = 'http://user:SECRET@127.0.0.1:7480';
+  for (const [flags, env, file] of [
+    [{ s3: 'bucket', s3Endpoint: withUser }, {}, undefined],
+    [{ s3: 'bucket' }, { AWS_ENDPOINT_URL_S3: withUser }, undefined],
+    [{}, {}, { bucket: 'bucket', prefix: '', endpoint: withUser }],
+  ] as const) {
+    assert.throws(() => resolveS3Settings(flags, env, file), (e: Error) => e instanceof UserError && /must not contain user:password@/.test(e.message) && !e.message.includes('SECRET'));
+  }
 });

@@ -4,6 +4,7 @@ import type { S3SectionConfig } from '../config/schema.js';
 import { normalisePrefix, parseBucketAndPrefix, type S3Settings } from '../backend/s3/settings.js';
 import { envEndpoint, envRegion, nonEmpty } from './aws-env.js';
 import { UserError } from './exit.js';
+import { parseEndpoint } from './s3-connection.js';
 
 export interface S3Flags {
   /** --s3 bucket[/prefix] */
@@ -35,8 +36,8 @@ export function resolveS3Settings(flags: S3Flags, env: NodeJS.ProcessEnv, file: 
     bucket = file?.bucket ?? '';
     prefix = normalisePrefix(file?.prefix ?? '');
   }
-  const endpoint = flags.s3Endpoint ?? envEndpoint(env) ?? file?.endpoint;
-  if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) throw new UserError(`S3 endpoint "${endpoint}" must be an http:// or https:// URL`);
+  // The same rules as rwm storage's: above all, no user:password@ (it would reach the logs).
+  const endpoint = parseEndpoint(flags.s3Endpoint ?? envEndpoint(env) ?? file?.endpoint);
   const region = flags.s3Region ?? envRegion(env) ?? file?.region ?? 'us-east-1';
   const lookup = flags.s3BucketLookup ?? file?.bucketLookup ?? 'auto';
   if (lookup !== 'auto' && lookup !== 'path' && lookup !== 'dns') throw new UserError(`--s3-bucket-lookup must be auto, path or dns, not "${lookup}"`);
@@ -49,7 +50,7 @@ export function resolveS3Settings(flags: S3Flags, env: NodeJS.ProcessEnv, file: 
   return {
     bucket,
     prefix,
-    ...(endpoint !== undefined ? { endpoint: endpoint.replace(/\/+$/, '') } : {}),
+    ...(endpoint !== undefined ? { endpoint } : {}),
     region,
     bucketLookup: lookup,
     ...(credentials !== undefined ? { credentials } : {}),

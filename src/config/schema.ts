@@ -31,6 +31,8 @@ export const userRuleSchema = z.strictObject({
   repos: z.array(repoPath).min(1).optional(),
   appendOnly: z.boolean().optional(),
   maxSize: size.optional(),
+  /** "own": the user may delete only the lock files it created (not the trusted host's prune lock). */
+  deleteLocks: z.enum(['any', 'own']).optional(),
 });
 
 /** `serve.s3`: store the repositories in an S3 bucket instead of --path. Flags and AWS_* variables win. */

@@ -14,6 +14,7 @@ import pino from 'pino';
 import { MemoryStore } from '../backend/memory.js';
 import { Htpasswd, type HtpasswdOptions } from '../auth/htpasswd.js';
 import type { UserRule } from '../auth/access.js';
+import { Quota } from '../backend/wrap/quota.js';
 import { createApp, type AppOptions } from './app.js';
 import { createRestMetrics, statusLabel } from './metrics.js';
 
@@ -27,7 +28,8 @@ interface Harness {
   readonly store: MemoryStore;
   readonly logs: Record<string, unknown>[];
   readonly metrics: ReturnType<typeof createRestMetrics>;
-  http1(method: string, path: string, opts?: { body?: Buffer; headers?: Record<string, string> }): Promise<Reply>;
+  /** With `chunked`, the body is sent without a Content-Length, in chunks of 64 KiB. */
+  http1(method: string, path: string, opts?: { body?: Buffer; headers?: Record<string, string>; chunked?: boolean }): Promise<Reply>;
   http2(method: string, path: string, opts?: { body?: Buffer; headers?: Record<string, string>; timeoutMs?: number }): Promise<Reply>;
   audits(): Record<string, unknown>[];
   close(): Promise<void>;
@@ -53,7 +55,7 @@ async function listen(server: Server | Http2Server): Promise<number> {
 async function startApp(opts: Partial<AppOptions> & { users?: Record<string, UserRule>; privateRepos?: boolean } = {}): Promise<Harness> {
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const store = new MemoryStore();
+  const store = opts.store instanceof MemoryStore ? opts.store : new MemoryStore();
   const metrics = createRestMetrics();
   const { users, privateRepos, ...rest } = opts;
   const handler = createApp({
@@ -71,7 +73,7 @@ async function startApp(opts: Partial<AppOptions> & { users?: Record<string, Use
     audits: () => logs.filter((l) => l.audit === true),
     http1: (method, path, o = {}) =>
       new Promise((resolve, reject) => {
-        const headers = o.body ? { 'Content-Length': String(o.body.length), ...o.headers } : { ...o.headers };
+        const headers = o.body && o.chunked !== true ? { 'Content-Length': String(o.body.length), ...o.headers } : { ...o.headers };
         const req = request({ host: '127.0.0.1', port: p1, method, path, headers, agent: false }, (res) => {
           const parts: Buffer[] = [];
           res.on('data', (c: Buffer) => parts.push(c));
@@ -79,7 +81,12 @@ async function startApp(opts: Partial<AppOptions> & { users?: Record<string, Use
           res.on('error', reject);
         });
         req.on('error', reject);
-        req.end(o.body);
+        if (o.chunked === true && o.body) {
+          for (let i = 0; i < o.body.length; i += 65536) req.write(o.body.subarray(i, i + 65536));
+          req.end();
+        } else {
+          req.end(o.body);
+        }
       }),
     http2: (method, path, o = {}) =>
       new Promise((resolve, reject) => {
@@ -332,4 +339,104 @@ describe('key files', () => {
       }
     });
   }
+});
+
+describe('quotas', () => {
+  const KiB = 1024;
+  const files = async (store: MemoryStore): Promise<number> => {
+    let n = 0;
+    for await (const f of store.repo(['r']).list('data')) n += f.size > 0 ? 1 : 0;
+    return n;
+  };
+  const withQuota = async (limit: number, quotaOpts = {}): Promise<{ app: Harness; store: MemoryStore; q: Quota }> => {
+    const store = new MemoryStore();
+    const q = new Quota('server', limit, () => store.usage([]), quotaOpts);
+    const app = await startApp({ store, storeQuota: q, maxUploadSize: 8 << 20 });
+    assert.equal((await app.http1('POST', '/r/?create=true')).status, 200);
+    return { app, store, q };
+  };
+
+  test('8 parallel uploads of 400 KiB under a 1 MiB limit: 2 are stored, the others get 507', async () => {
+    const { app, store, q } = await withQuota(1024 * KiB);
+    try {
+      const blobs = Array.from({ length: 8 }, () => randomBytes(400 * KiB));
+      const replies = await Promise.all(blobs.map((b, i) => (i % 2 === 0 ? app.http1('POST', `/r/data/${sha(b)}`, { body: b }) : app.http2('POST', `/r/data/${sha(b)}`, { body: b }))));
+      const statuses = replies.map((r) => r.status).sort();
+      assert.deepEqual(statuses, [200, 200, 507, 507, 507, 507, 507, 507]);
+      assert.equal(await files(store), 2);
+      assert.ok((await store.usage([])) <= 1024 * KiB);
+      assert.equal(q.inFlight, 0);
+      assert.ok(app.audits().some((e) => e.reason === 'no-space'));
+    } finally {
+      await app.close();
+    }
+  });
+
+  for (const proto of ['http1', 'http2'] as const) {
+    test(`an upload without Content-Length (${proto === 'http1' ? 'chunked' : 'HTTP/2'}) is counted: 3 MiB under 1 MiB gets 507, nothing stored`, async () => {
+      const { app, store, q } = await withQuota(1024 * KiB);
+      try {
+        const big = randomBytes(3072 * KiB);
+        const res = await app[proto]('POST', `/r/data/${sha(big)}`, { body: big, chunked: true, timeoutMs: 10_000 });
+        assert.equal(res.status, 507);
+        assert.equal(await files(store), 0);
+        assert.equal(q.inFlight, 0);
+        const small = randomBytes(100 * KiB);
+        assert.equal((await app[proto]('POST', `/r/data/${sha(small)}`, { body: small, chunked: true })).status, 200);
+        assert.equal(await q.usage(), 100 * KiB, 'counted for what streamed');
+      } finally {
+        await app.close();
+      }
+    });
+  }
+
+  test('files removed on the storage behind the server\'s back stop counting: no more 507 after the trusted host pruned', async () => {
+    const { app, store } = await withQuota(1024 * KiB, { remeasureWhenFullMs: 0 });
+    try {
+      const a = randomBytes(900 * KiB);
+      assert.equal((await app.http1('POST', `/r/data/${sha(a)}`, { body: a })).status, 200);
+      const b = randomBytes(300 * KiB);
+      assert.equal((await app.http1('POST', `/r/data/${sha(b)}`, { body: b })).status, 507);
+      await store.repo(['r']).remove({ type: 'data', name: sha(a) }); // a prune on the trusted host
+      assert.equal((await app.http1('POST', `/r/data/${sha(b)}`, { body: b })).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('deleteLocks: own', () => {
+  test('a user with the rule deletes the locks it created, not another user\'s (the trusted host\'s prune lock) nor one the server did not see created', async () => {
+    const htpasswd = await tempHtpasswd({ alice: 'a', host: 'h', trusted: 't' });
+    const app = await startApp({ htpasswd: htpasswd.h, users: { alice: { deleteLocks: 'own' }, trusted: { appendOnly: false } } });
+    try {
+      const as = (u: string, p: string): { headers: Record<string, string> } => ({ headers: { authorization: basic(u, p) } });
+      const lock = (): { body: Buffer; path: string } => {
+        const body = randomBytes(60);
+        return { body, path: `/r/locks/${sha(body)}` };
+      };
+      assert.equal((await app.http2('POST', '/r/?create=true', as('alice', 'a'))).status, 200);
+      const mine = lock();
+      const prune = lock();
+      const planted = lock();
+      assert.equal((await app.http2('POST', mine.path, { ...as('alice', 'a'), body: mine.body })).status, 200);
+      assert.equal((await app.http2('POST', prune.path, { ...as('trusted', 't'), body: prune.body })).status, 200);
+      await app.store.repo(['r']).save({ type: 'locks', name: sha(planted.body) }, [planted.body]); // e.g. before a restart
+      const cases: { who: [string, string]; path: string; status: number }[] = [
+        { who: ['alice', 'a'], path: prune.path, status: 403 },
+        { who: ['alice', 'a'], path: planted.path, status: 403 },
+        { who: ['alice', 'a'], path: mine.path, status: 200 },
+        { who: ['host', 'h'], path: planted.path, status: 200 }, // without the rule: any lock, as before
+        { who: ['trusted', 't'], path: prune.path, status: 200 },
+      ];
+      for (const c of cases) assert.equal((await app.http2('DELETE', c.path, as(...c.who))).status, c.status, `${c.who[0]} DELETE ${c.path}`);
+      const refused = app.audits().filter((e) => e.reason === 'delete-refused');
+      assert.equal(refused.length, 2);
+      assert.ok(refused.every((e) => e.user === 'alice' && e.status === 403));
+      assert.equal(app.audits().filter((e) => e.reason === 'lock-deleted').length, 3);
+    } finally {
+      await app.close();
+      await htpasswd.remove();
+    }
+  });
 });

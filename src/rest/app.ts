@@ -8,11 +8,12 @@ import { onlyKeyFilesInKeys } from '../backend/wrap/key-files.js';
 import { withQuotas, type Quota } from '../backend/wrap/quota.js';
 import { withLedger } from '../backend/wrap/ledger.js';
 import type { ArrivalLedger } from '../ledger/arrival.js';
+import { LockOwners } from '../backend/wrap/lock-owners.js';
 import { decideAccess, type AccessConfig } from '../auth/access.js';
 import { AuthBusyError, parseBasicAuth, type Htpasswd } from '../auth/htpasswd.js';
 import { parseRequestUrl, RouteError, routeTypeLabel } from './route.js';
 import { failureFor } from './status.js';
-import { sendStatus, type Req, type Res, type RequestContext } from './context.js';
+import { abandonUnreadBody, sendStatus, type Req, type Res, type RequestContext } from './context.js';
 import { allowedMethods, routeHandler } from './routes/table.js';
 import { methodLabel, statusLabel, type RestMetrics } from './metrics.js';
 import { AuditLimiter, clip, DEFAULT_AUDIT_LIMIT, type AuditLimit } from './audit.js';
@@ -85,8 +86,11 @@ export function createApp(opts: AppOptions): RequestHandler {
     refuse(who, res, 401, 'auth-failed', 'authentication failed', type);
   }
 
+  const lockOwners = new LockOwners();
+
   function backendFor(storeRepo: readonly string[], user: string | undefined, who: Who, appendOnlyMode: boolean, quotaRoots: readonly (readonly string[])[]): Backend {
-    let b = onlyKeyFilesInKeys(withLedger(opts.store.repo(storeRepo), opts.ledger, { repo: storeRepo.join('/'), user, addr: who.addr }));
+    const ownLocksOnly = user !== undefined && opts.access.users.get(user)?.deleteLocks === 'own';
+    let b = lockOwners.wrap(onlyKeyFilesInKeys(withLedger(opts.store.repo(storeRepo), opts.ledger, { repo: storeRepo.join('/'), user: who.user, addr: who.addr })), storeRepo.join('/'), user, ownLocksOnly);
     if (appendOnlyMode) b = appendOnly(b);
     const quotas: Quota[] = [];
     if (opts.storeQuota) quotas.push(opts.storeQuota);
@@ -171,6 +175,7 @@ export function createApp(opts: AppOptions): RequestHandler {
         return;
       }
       if (res.headersSent) throw err;
+      abandonUnreadBody(req, res);
       let failure = failureFor(err);
       // A list must never look like "no files" (a 404 once let `restic prune` wipe a repository):
       // any failure that is not already a server error becomes a 500; "storage unavailable" stays 503.
@@ -195,7 +200,14 @@ export function createApp(opts: AppOptions): RequestHandler {
       const label = methodLabel(req.method);
       metrics.requests.inc({ method: label, type, status: statusLabel(res.statusCode) });
       metrics.duration.observe({ method: label, type }, Number(process.hrtime.bigint() - started) / 1e9);
-      opts.accessLog?.info({ addr: req.socket.remoteAddress, method: clip(req.method ?? 'GET'), path: clip(req.url), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      const accessLog = opts.accessLog;
+      // --debug (rest-server's flag) logs every request to stderr as well
+      const debug = logger.isLevelEnabled('debug');
+      if (accessLog !== undefined || debug) {
+        const line = { addr: req.socket.remoteAddress, method: clip(req.method ?? 'GET'), path: clip(req.url), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+        accessLog?.info(line, 'request');
+        if (debug) logger.debug(line, 'request');
+      }
     });
     handle(req, res, ac.signal, meta).catch((err: unknown) => {
       logger.error({ err, method: clip(req.method), path: clip(req.url) }, 'request failed');

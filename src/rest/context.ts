@@ -1,7 +1,7 @@
 // What a route handler gets for one request: the parsed route, the repository's backend (already
 // wrapped for this user's rights), and helpers to answer and to refuse.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { constants as http2constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { Backend } from '../backend/backend.js';
 import type { Route } from './route.js';
 import type { RestMetrics } from './metrics.js';
@@ -48,4 +48,23 @@ const TEXTS: Record<number, string> = {
 
 export function statusText(status: number): string {
   return TEXTS[status] ?? 'Error';
+}
+
+/**
+ * Before answering an error to a request whose body was not read to the end (a refused upload):
+ * the client must not be left sending into a body nobody reads. HTTP/1.1 closes the connection after
+ * the answer; HTTP/2 resets the stream with NO_ERROR once the answer is out ("stop sending", RFC 9113
+ * section 8.1), which frees the stream and its buffered data.
+ */
+export function abandonUnreadBody(req: Req, res: Res): void {
+  if (req.complete) return;
+  if ('stream' in req) {
+    const { stream } = req;
+    // the stream's own 'finish' (the answer is sent): the response's comes only once the stream closed
+    stream.once('finish', () => {
+      if (!stream.closed) stream.close(http2constants.NGHTTP2_NO_ERROR);
+    });
+    return;
+  }
+  if (!res.headersSent) res.setHeader('Connection', 'close');
 }

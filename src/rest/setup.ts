@@ -26,7 +26,8 @@ export interface ServeSettings {
   readonly ledger?: ArrivalLedger | undefined;
 }
 
-export function createServeHandler(s: ServeSettings): RequestHandler {
+/** The per-user rules of the config file, with the server's defaults, as access rules. */
+export function accessConfigOf(s: Pick<ServeSettings, 'users' | 'privateRepos' | 'appendOnly'>): AccessConfig {
   const users = new Map<string, UserRule>();
   for (const [name, rule] of Object.entries(s.users)) {
     users.set(name, {
@@ -34,10 +35,17 @@ export function createServeHandler(s: ServeSettings): RequestHandler {
       ...(rule.repos ? { repos: rule.repos } : {}),
       ...(rule.appendOnly !== undefined ? { appendOnly: rule.appendOnly } : {}),
       ...(rule.maxSize !== undefined ? { maxSize: rule.maxSize } : {}),
+      ...(rule.deleteLocks !== undefined ? { deleteLocks: rule.deleteLocks } : {}),
     });
   }
-  const access: AccessConfig = { privateRepos: s.privateRepos, appendOnly: s.appendOnly, users };
-  const storeQuota = s.maxSize === undefined ? undefined : new Quota('server', s.maxSize, () => s.store.usage([]));
+  return { privateRepos: s.privateRepos, appendOnly: s.appendOnly, users };
+}
+
+export function createServeHandler(s: ServeSettings): RequestHandler {
+  const access = accessConfigOf(s);
+  const { users } = access;
+  const quotaOpts = { onMeasureError: (err: unknown) => s.logger.warn({ err }, 'could not re-measure the storage used for quotas; the previous numbers stay in use') };
+  const storeQuota = s.maxSize === undefined ? undefined : new Quota('server', s.maxSize, () => s.store.usage([]), quotaOpts);
   const userQuotas = new Map<string, Quota>();
   const userQuota = (user: string, roots: readonly (readonly string[])[]): Quota | undefined => {
     const limit = users.get(user)?.maxSize;
@@ -48,7 +56,7 @@ export function createServeHandler(s: ServeSettings): RequestHandler {
         let total = 0;
         for (const r of roots) total += await s.store.usage(r);
         return total;
-      });
+      }, quotaOpts);
       userQuotas.set(user, q);
     }
     return q;

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile, access, rm } from 'node:fs/promises';
+import { mkdir, writeFile, access, rm, stat, readFile } from 'node:fs/promises';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
@@ -154,12 +155,70 @@ describe('serve features', () => {
     assert.equal(bad.status, 2);
     assert.match(String(bad.stderr), /serve\.users\.a/);
     assert.equal(run('--no-auth', '--private-repos').status, 2);
+    // a quota on a user who may write anywhere could not be measured (it started at 0 after each restart)
+    const quotaCfg = join(dir, 'quota.yaml');
+    await writeFile(quotaCfg, 'serve:\n  users:\n    alice:\n      maxSize: 1G\n');
+    await mkdir(join(dir, 'q'), { recursive: true });
+    await writeHtpasswd(join(dir, 'q', '.htpasswd'), { alice: 'a' });
+    const unmeasurable = run('--path', join(dir, 'q'), '--listen', '127.0.0.1:0', '--config', quotaCfg);
+    assert.equal(unmeasurable.status, 2);
+    assert.match(String(unmeasurable.stderr), /user "alice": maxSize needs root or repos \(or --private-repos\)/);
     assert.equal(run('--no-auth', '--listen', 'nonsense').status, 2);
     assert.equal(run('--no-auth', '--max-size', 'lots').status, 2);
     const level = run('--no-auth', '--path', join(dir, 'lvl'), '--listen', '127.0.0.1:0', '--log-level', 'verbose');
     assert.equal(level.status, 2);
     assert.match(String(level.stderr), /^rwm: --log-level: unknown level "verbose".*\n$/);
     assert.doesNotMatch(String(level.stderr), /\n\s+at /, 'no stack trace');
+  });
+
+  test('rest-server\'s flags: --debug, --tls-min-ver, --group-accessible-repos, --cpu-profile work; --no-verify-upload is refused and says why', async () => {
+    const run = (...args: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [CLI, 'serve', '--no-auth', '--listen', '127.0.0.1:0', ...args], { encoding: 'utf8', timeout: 20_000 });
+    const noVerify = run('--path', join(dir, 'nv'), '--no-verify-upload');
+    assert.equal(noVerify.status, 2);
+    assert.match(String(noVerify.stderr), /--no-verify-upload is refused: rwm checks every upload against its name \(SHA-256\)/);
+    assert.equal(run('--tls-min-ver', '1.1').status, 2);
+    assert.equal(run('--group-accessible-repos', '--s3', 'bucket').status, 2);
+
+    // --debug logs each request to stderr
+    const dbg = await startServer(join(dir, 'debug'), ['--no-auth', '--debug']);
+    assert.equal((await http('POST', `${dbg.url}r/?create=true`)).status, 200);
+    await dbg.stop();
+    assert.ok(dbg.logs.some((l) => l.level === 20 && l.msg === 'request' && l.path === '/r/?create=true' && l.status === 200), JSON.stringify(dbg.logs).slice(0, 600));
+
+    // --group-accessible-repos: the group may read files and enter directories; without it, nobody else
+    for (const [flag, fileMode, groupDirBits] of [[[], 0o400, 0], [['--group-accessible-repos'], 0o440, 0o050]] as const) {
+      const data = join(dir, `group${fileMode.toString(8)}`);
+      const server = await startServer(data, ['--no-auth', ...flag]);
+      assert.equal((await http('POST', `${server.url}r/?create=true`)).status, 200);
+      const b = randomBytes(100);
+      assert.equal((await http('POST', `${server.url}r/data/${sha256hex(b)}`, b)).status, 200);
+      await server.stop();
+      assert.equal((await stat(join(data, 'r', 'data', sha256hex(b).slice(0, 2), sha256hex(b)))).mode & 0o777, fileMode);
+      assert.equal((await stat(join(data, 'r', 'data', sha256hex(b).slice(0, 2)))).mode & 0o050, groupDirBits);
+      assert.equal((await stat(join(data, 'r', 'keys'))).mode & 0o050, groupDirBits);
+    }
+
+    // --tls-min-ver 1.3: a TLS 1.2 client is refused, a 1.3 one served
+    const data = join(dir, 'tls13');
+    await mkdir(data, { recursive: true });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
+      '-keyout', join(data, 'private_key'), '-out', join(data, 'public_key')], { stdio: 'ignore' });
+    const profile = join(dir, 'serve.cpuprofile');
+    const tls13 = await startServer(data, ['--no-auth', '--tls', '--tls-min-ver', '1.3', '--cpu-profile', profile]);
+    const handshake = (maxVersion: 'TLSv1.2' | 'TLSv1.3'): Promise<string> =>
+      new Promise((resolve) => {
+        const sock = tlsConnect({ host: '127.0.0.1', port: tls13.port, rejectUnauthorized: false, maxVersion }, () => {
+          resolve(String(sock.getProtocol()));
+          sock.destroy();
+        });
+        sock.on('error', (err: Error) => resolve(`error: ${err.message}`));
+      });
+    assert.equal(await handshake('TLSv1.3'), 'TLSv1.3');
+    assert.match(await handshake('TLSv1.2'), /^error: .*(protocol version|alert)/i);
+    await tls13.stop();
+    // --cpu-profile: a V8 profile, written on exit
+    const written = JSON.parse(await readFile(profile, 'utf8')) as { nodes?: unknown[]; startTime?: number };
+    assert.ok(Array.isArray(written.nodes) && written.nodes.length > 0 && typeof written.startTime === 'number');
   });
 
   test('SIGINT exits 130 (interrupted), SIGTERM 0', async () => {

@@ -2,7 +2,9 @@
 // an unusable bucket exits 1), and the bucket, prefix and keys can come from the config file alone.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmod, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -125,6 +127,32 @@ describe('rwm serve --s3 on the command line', () => {
       assert.equal((await http('GET', `${server.url}customers/acme/laptop/config`, undefined, auth('bob', 'bob-pw'))).status, 403);
       assert.equal((await http('GET', `${server.url}bob/laptop/config`, undefined, auth('bob', 'bob-pw'))).status, 404);
     } finally {
+      await server.stop();
+    }
+  });
+
+  test('memory for buffered uploads is bounded: beyond --s3-upload-buffer an upload gets 503 (restic retries), and the room comes back', async () => {
+    const server = await startServer('', ['--s3', `${bucket}/budget`, '--no-auth', '--s3-endpoint', env.endpoint, '--s3-upload-buffer', '1MiB'], keys);
+    const held: Socket[] = [];
+    try {
+      // two uploads of 500 KiB announced, a little sent, then held open (as 40 of them once took 630 MB)
+      for (let i = 0; i < 2; i++) {
+        const body = randomBytes(500 * 1024);
+        const sock = connect({ host: '127.0.0.1', port: server.port });
+        sock.on('error', () => undefined);
+        sock.write(`POST /r/data/${sha256hex(body)} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`);
+        sock.write(body.subarray(0, 1024));
+        held.push(sock);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      const more = randomBytes(100_000);
+      const refused = await http('POST', `${server.url}r/data/${sha256hex(more)}`, more);
+      assert.equal(refused.status, 503);
+      for (const s of held) s.destroy();
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal((await http('POST', `${server.url}r/data/${sha256hex(more)}`, more)).status, 200);
+    } finally {
+      for (const s of held) s.destroy();
       await server.stop();
     }
   });

@@ -2,7 +2,7 @@
 // Writes are create-only and crash-safe: temp file in <repo>/.rwm-tmp, fsync, link(2) (which never
 // replaces an existing file), unlink the temp, fsync the directory.
 import { createReadStream } from 'node:fs';
-import { link, mkdir, open, opendir, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, open, opendir, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -14,17 +14,30 @@ import { sameDigest, UploadDigest } from '../hashing.js';
 import { freeChunk, handsOverChunks } from '../chunks.js';
 import { AlignedWriter } from './aligned-writer.js';
 import { errnoCode, mapFsError } from './fs-errors.js';
+import { mkdirp } from './mkdirp.js';
 import { sha256File } from './sha256-file.js';
 
 export const TMP_DIR = '.rwm-tmp';
-const FILE_MODE = 0o400; // restic's local backend also marks repository files read-only
+/** Modes of repository files and directories. */
+export interface LocalModes {
+  readonly file: number;
+  readonly dir: number;
+}
+
+// restic's local backend also marks repository files read-only
+export const PRIVATE_MODES: LocalModes = { file: 0o400, dir: 0o700 };
+/** --group-accessible-repos (rest-server's flag): the group may read, and delete as restic's own prune on disk does. */
+export const GROUP_MODES: LocalModes = { file: 0o440, dir: 0o770 };
 
 export const LOCAL_CAPABILITIES: Capabilities = { atomicCreate: true, verifiesSha256: true };
 
 export class LocalBackend implements Backend {
   readonly capabilities = LOCAL_CAPABILITIES;
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly modes: LocalModes = PRIVATE_MODES,
+  ) {}
 
   get location(): string {
     return this.dir;
@@ -36,8 +49,9 @@ export class LocalBackend implements Backend {
 
   async create(_opts?: CallOptions): Promise<void> {
     try {
-      for (const t of ['keys', 'locks', 'snapshots', 'index', TMP_DIR]) await mkdir(join(this.dir, t), { recursive: true, mode: 0o700 });
-      for (const s of shardNames()) await mkdir(join(this.dir, 'data', s), { recursive: true, mode: 0o700 });
+      for (const t of ['keys', 'locks', 'snapshots', 'index']) await mkdirp(join(this.dir, t), this.modes.dir);
+      await mkdirp(join(this.dir, TMP_DIR), 0o700);
+      for (const s of shardNames()) await mkdirp(join(this.dir, 'data', s), this.modes.dir);
       await fsyncDir(this.dir);
     } catch (err) {
       throw mapFsError(err, 'create repository');
@@ -62,7 +76,7 @@ export class LocalBackend implements Backend {
         await out.flush();
         const sha256 = digest.verify(expectedSha256(h));
         await fh.sync();
-        await fh.chmod(FILE_MODE);
+        await fh.chmod(this.modes.file);
         await fh.close();
         return await this.publish(h, tmp, sha256, digest.bytes);
       } finally {
@@ -85,7 +99,7 @@ export class LocalBackend implements Backend {
     } catch (err) {
       const code = errnoCode(err);
       if (code === 'ENOENT') {
-        await mkdir(parent, { recursive: true, mode: 0o700 });
+        await mkdirp(parent, this.modes.dir);
         await link(tmp, final);
       } else if (code === 'EEXIST') {
         return this.compareExisting(h, final, digest, size);
@@ -173,7 +187,7 @@ async function openTemp(tmp: string): Promise<FileHandle> {
     return await open(tmp, 'wx', 0o600);
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw err;
-    await mkdir(join(tmp, '..'), { recursive: true, mode: 0o700 });
+    await mkdirp(join(tmp, '..'), 0o700);
     return await open(tmp, 'wx', 0o600);
   }
 }

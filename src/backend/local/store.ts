@@ -1,7 +1,7 @@
 // Many repositories under one directory: /<path>/<repo segments>/.
 import { resolve, join, sep } from 'node:path';
 import type { Backend, Store } from '../backend.js';
-import { LOCAL_CAPABILITIES, LocalBackend, sweepStaleTemps } from './local.js';
+import { LOCAL_CAPABILITIES, LocalBackend, PRIVATE_MODES, sweepStaleTemps, type LocalModes } from './local.js';
 
 // Temp files this old cannot belong to an upload still in progress.
 const STALE_TEMP_MS = 6 * 3600_000;
@@ -14,7 +14,10 @@ export class LocalStore implements Store {
   /** Repositories whose leftover temp files (from a crash) were already removed by this process. */
   private readonly swept = new Set<string>();
 
-  constructor(root: string) {
+  constructor(
+    root: string,
+    private readonly modes: LocalModes = PRIVATE_MODES,
+  ) {
     this.root = resolve(root);
   }
 
@@ -36,7 +39,7 @@ export class LocalStore implements Store {
       this.swept.add(dir);
       void sweepStaleTemps(dir, STALE_TEMP_MS);
     }
-    return new LocalBackend(dir);
+    return new LocalBackend(dir, this.modes);
   }
 
   async usage(prefix: readonly string[]): Promise<number> {

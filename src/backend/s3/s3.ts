@@ -13,6 +13,7 @@ import { BodyReader, type FinishedBody } from './body-reader.js';
 import type { S3Clients } from './client.js';
 import { isS3NotFound, mapS3Error } from './errors.js';
 import type { KeyedMutex } from './keyed-mutex.js';
+import type { UploadBudget } from './upload-budget.js';
 import { PART_SIZE, putBuffer, putMultipart, putStream, type PutTarget } from './upload.js';
 
 export const S3_CAPABILITIES: Capabilities = { atomicCreate: true, verifiesSha256: true };
@@ -26,6 +27,10 @@ export interface S3Context {
   readonly bucket: string;
   readonly acl: boolean;
   readonly writes: KeyedMutex;
+  /** How long an upload waits for another upload of the same key (default 30 s). */
+  readonly keyWaitMs?: number | undefined;
+  /** Memory for buffered uploads, shared by the store's repositories. */
+  readonly uploads: UploadBudget;
   readonly describe: string;
   /** Told after a snapshot file was stored (rwm serve saves a state of the repository then). */
   readonly onSnapshot?: ((root: string) => void) | undefined;
@@ -62,9 +67,24 @@ export class S3Backend implements Backend {
 
   async save(h: Handle, body: Body, opts: SaveOptions = {}): Promise<SaveResult> {
     const key = this.keyOf(h);
-    const r = await this.ctx.writes.run(key, () => this.saveOnce(h, key, body, opts));
+    const r = await this.ctx.writes.run(key, () => this.saveBudgeted(h, key, body, opts), {
+      signal: opts.signal,
+      ...(this.ctx.keyWaitMs !== undefined ? { waitMs: this.ctx.keyWaitMs } : {}),
+    });
     if (r === 'created' && h.type === 'snapshots') this.ctx.onSnapshot?.(this.root);
     return r;
+  }
+
+  /** Bodies that are buffered (small, or of unknown length: one part at a time) take their memory from the store's budget. */
+  private async saveBudgeted(h: Handle, key: string, body: Body, opts: SaveOptions): Promise<SaveResult> {
+    const buffered = opts.size === undefined ? 2 * PART_SIZE : opts.size <= SMALL_BODY ? opts.size : 0;
+    if (buffered === 0) return this.saveOnce(h, key, body, opts);
+    this.ctx.uploads.take(buffered, `save ${describeHandle(h)}`);
+    try {
+      return await this.saveOnce(h, key, body, opts);
+    } finally {
+      this.ctx.uploads.give(buffered);
+    }
   }
 
   private async saveOnce(h: Handle, key: string, body: Body, opts: SaveOptions): Promise<SaveResult> {

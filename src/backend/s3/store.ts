@@ -6,8 +6,17 @@ import { assertRepoSegments } from '../repo-path.js';
 import { createS3Clients } from './client.js';
 import { s3Name, s3Status } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { UploadBudget } from './upload-budget.js';
 import { prefixUsage, S3_CAPABILITIES, S3Backend, type S3Context } from './s3.js';
 import { describeS3, type S3Settings } from './settings.js';
+
+export interface S3StoreOptions {
+  readonly onSnapshot?: (root: string) => void;
+  /** Bytes of memory for buffered uploads (default 256 MiB); uploads beyond get UNAVAILABLE. */
+  readonly uploadBuffer?: number;
+  /** How long an upload waits for another upload of the same file (default 30 s). */
+  readonly keyWaitMs?: number;
+}
 
 export class S3Store implements Store {
   readonly capabilities = S3_CAPABILITIES;
@@ -18,7 +27,7 @@ export class S3Store implements Store {
   ) {}
 
   /** Connects and checks that the bucket exists and the credentials may use it. */
-  static async open(settings: S3Settings, opts: CallOptions & { onSnapshot?: (root: string) => void } = {}): Promise<S3Store> {
+  static async open(settings: S3Settings, opts: CallOptions & S3StoreOptions = {}): Promise<S3Store> {
     const clients = createS3Clients(settings);
     const describe = describeS3(settings);
     try {
@@ -34,7 +43,8 @@ export class S3Store implements Store {
             : `cannot reach S3 (${s3Name(err)}${status === undefined ? '' : ` ${status}`})`;
       throw new BackendError('UNAVAILABLE', `${describe}: ${why}`, { cause: err });
     }
-    return new S3Store({ clients, bucket: settings.bucket, acl: settings.bucketOwnerFullControl, writes: new KeyedMutex(), describe, onSnapshot: opts.onSnapshot }, settings.prefix);
+    const uploads = new UploadBudget(opts.uploadBuffer);
+    return new S3Store({ clients, bucket: settings.bucket, acl: settings.bucketOwnerFullControl, writes: new KeyedMutex(), keyWaitMs: opts.keyWaitMs, uploads, describe, onSnapshot: opts.onSnapshot }, settings.prefix);
   }
 
   /** The S3 clients, for work beside the repositories (states). */

@@ -7,14 +7,17 @@ import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import type { Store } from '../../backend/backend.js';
 import { LocalStore } from '../../backend/local/store.js';
+import { GROUP_MODES, PRIVATE_MODES, type LocalModes } from '../../backend/local/local.js';
+import { startCpuProfile } from '../cpu-profile.js';
 import { S3Store } from '../../backend/s3/store.js';
 import type { S3Settings } from '../../backend/s3/settings.js';
 import { parseRepoPath } from '../../backend/repo-path.js';
 import { Htpasswd } from '../../auth/htpasswd.js';
 import { loadConfig } from '../../config/load.js';
 import { createRestMetrics } from '../../rest/metrics.js';
-import { createServeHandler } from '../../rest/setup.js';
-import { listenTcp, parseListen } from '../../rest/transport/tcp.js';
+import { accessConfigOf, createServeHandler } from '../../rest/setup.js';
+import { checkUserRules } from '../../auth/rules-check.js';
+import { listenTcp, parseListen, type TlsFiles } from '../../rest/transport/tcp.js';
 import { serveStdio } from '../../rest/transport/stdio.js';
 import { parseSize } from '../../util/size.js';
 import { createAccessLog, createLogger } from '../logger.js';
@@ -57,6 +60,12 @@ export interface ServeOptions {
   asOf?: string;
   s3State?: boolean;
   stateDelay?: string;
+  s3UploadBuffer?: string;
+  debug?: boolean;
+  cpuProfile?: string;
+  groupAccessibleRepos?: boolean;
+  tlsMinVer?: string;
+  verifyUpload?: boolean;
   /** Where --path came from ('default', 'env', 'cli'): --path and S3 together are an error. */
   pathSource?: string;
 }
@@ -80,7 +89,7 @@ export function registerServe(program: Command, deps: () => ServeDeps): void {
     .option('--append-only', 'clients may add files and delete locks, nothing else', true)
     .option('--no-append-only', 'allow clients to delete files (only for a trusted host)')
     .option('--private-repos', 'users may only reach repositories under /<username>/', false)
-    .option('--htpasswd-file <file>', 'htpasswd file with bcrypt hashes (default: <path>/.htpasswd)')
+    .option('--htpasswd-file <file>', 'htpasswd file with bcrypt (or {SHA}) hashes (default: <path>/.htpasswd)')
     .option('--no-auth', 'disable authentication (anyone who reaches the port may back up)')
     .option('--tls', 'serve HTTPS (HTTP/2 and HTTP/1.1)', false)
     .option('--tls-cert <file>', 'TLS certificate (default: <path>/public_key)')
@@ -100,7 +109,13 @@ export function registerServe(program: Command, deps: () => ServeDeps): void {
     .option('--no-s3-acl', 'do not upload with the ACL bucket-owner-full-control (for S3 servers that refuse ACLs)')
     .option('--as-of <state|time>', 'with --s3: serve the repositories read-only exactly as they were at a time (RFC 3339 with zone, or an age like 2h) or a saved state of the --s3 prefix or above it (rwm state list); lock files live in memory')
     .option('--no-s3-state', 'with --s3: do not save a state of a repository after each backup')
+    .option('--s3-upload-buffer <size>', 'with --s3: memory for uploads buffered whole (up to 4 MiB, or of unknown length); uploads beyond get 503 and restic retries', '256MiB')
     .option('--state-delay <seconds>', 'with --s3: save the state this long after the last snapshot upload of a burst', '10')
+    .option('--debug', 'log at debug level (rest-server\'s flag; the same as --log-level debug)')
+    .option('--cpu-profile <file>', 'write a V8 CPU profile (.cpuprofile, for Chrome DevTools) of the whole run to this file on exit')
+    .option('--group-accessible-repos', 'with --path: the group may read repository files and change directories (modes 0440/0770 instead of 0400/0700)')
+    .option('--tls-min-ver <version>', 'with --tls: the oldest TLS version accepted, 1.2 or 1.3', '1.2')
+    .addOption(new Option('--no-verify-upload', 'refused: rwm always verifies uploads').hideHelp())
     .addOption(new Option('--b2-hard-delete', 'accepted for compatibility with restic\'s rclone backend; ignored').hideHelp())
     .addHelpText('after', `
 Examples:
@@ -119,16 +134,18 @@ ${EXIT_HELP}`)
     });
 }
 
-async function readTls(opts: ServeOptions, s3: boolean): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+async function readTls(opts: ServeOptions, s3: boolean): Promise<TlsFiles | undefined> {
+  if (opts.tlsMinVer !== undefined && opts.tlsMinVer !== '1.2' && opts.tlsMinVer !== '1.3') throw new UserError(`--tls-min-ver must be 1.2 or 1.3, not "${opts.tlsMinVer}"`);
   if (!opts.tls) {
     if (opts.tlsCert !== undefined || opts.tlsKey !== undefined) throw new UserError('--tls-cert and --tls-key need --tls');
     return undefined;
   }
+  const minVersion = opts.tlsMinVer === '1.3' ? 'TLSv1.3' : 'TLSv1.2';
   if (s3 && (opts.tlsCert === undefined || opts.tlsKey === undefined)) throw new UserError('with --s3, give the TLS files explicitly: --tls-cert FILE --tls-key FILE');
   const certPath = opts.tlsCert ?? join(opts.path, 'public_key');
   const keyPath = opts.tlsKey ?? join(opts.path, 'private_key');
   try {
-    return { cert: await readFile(certPath), key: await readFile(keyPath) };
+    return { cert: await readFile(certPath), key: await readFile(keyPath), minVersion };
   } catch (err) {
     throw new UserError(`cannot read TLS certificate or key: ${(err as Error).message}`, undefined, { cause: err });
   }
@@ -155,18 +172,32 @@ async function openHtpasswd(opts: ServeOptions, logger: Logger, s3: boolean): Pr
     throw new UserError(`no htpasswd file at ${file}: create one with "htpasswd -B -c ${file} USER", or run with --no-auth`);
   }
   const h = await Htpasswd.open(file, (w) => logger.warn({ file: w.path, line: w.line }, w.message));
-  if (h.userCount === 0) logger.warn({ file }, 'htpasswd file has no usable (bcrypt) entries: every request will be refused');
+  if (h.userCount === 0) logger.warn({ file }, 'htpasswd file has no usable (bcrypt or {SHA}) entries: every request will be refused');
   return h;
 }
 
 export async function runServe(args: string[], opts: ServeOptions, deps: ServeDeps): Promise<void> {
-  const logger = createLogger(opts.logLevel ?? (opts.stdio ? 'warn' : 'info'));
+  if (opts.verifyUpload === false) {
+    throw new UserError('--no-verify-upload is refused: rwm checks every upload against its name (SHA-256) before storing it, and that check is what keeps a compromised client from storing corrupt or planted data under a valid name; it cannot be turned off. Remove the flag.');
+  }
+  const logger = createLogger(opts.logLevel ?? (opts.debug === true ? 'debug' : opts.stdio ? 'warn' : 'info'));
+  const profile = opts.cpuProfile === undefined ? undefined : await startCpuProfile(opts.cpuProfile);
+  try {
+    await serveWith(args, opts, deps, logger);
+  } finally {
+    await profile?.stop().catch((err: unknown) => logger.error({ err }, `could not write the CPU profile to ${opts.cpuProfile}`));
+  }
+}
+
+async function serveWith(args: string[], opts: ServeOptions, deps: ServeDeps, logger: Logger): Promise<void> {
   const { config, warnings } = await loadConfig(opts.config);
   for (const w of warnings) logger.warn(w);
   const s3 = resolveS3Settings(opts, deps.env, config.serve.s3);
   if (s3 !== undefined && opts.pathSource !== undefined && opts.pathSource !== 'default') {
     throw new UserError(`--path (or RWM_PATH) and S3 storage (${opts.s3 !== undefined ? '--s3' : 'serve.s3 in the config'}) cannot be used together`);
   }
+  if (opts.groupAccessibleRepos === true && s3 !== undefined) throw new UserError('--group-accessible-repos sets file modes under --path: it does not apply to S3 storage');
+  const modes = opts.groupAccessibleRepos === true ? GROUP_MODES : PRIVATE_MODES;
   if (opts.asOf !== undefined && s3 === undefined) throw new UserError('--as-of serves a versioned S3 bucket as it was: it needs --s3 BUCKET[/PREFIX]');
   const maxSize = opts.maxSize === undefined ? undefined : parseSizeFlag('--max-size', opts.maxSize);
   const maxUploadSize = parseSizeFlag('--max-upload-size', opts.maxUploadSize);
@@ -186,12 +217,15 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
     if (opts.log === '-') throw new UserError('--log - would write to stdout, which is the protocol in --stdio mode');
     if (opts.privateRepos) throw new UserError('--private-repos needs authenticated users; in --stdio mode SSH authenticates, so serve the user\'s own --path instead');
     const segments = stdioRepoSegments(args);
-    const opened = s3 === undefined ? openLocal(opts.path, segments) : await openS3({ ...s3, prefix: [s3.prefix, ...segments].filter((p) => p !== '').join('/') }, opts, logger);
+    const opened = s3 === undefined ? openLocal(opts.path, segments, modes) : await openS3({ ...s3, prefix: [s3.prefix, ...segments].filter((p) => p !== '').join('/') }, opts, logger);
     const { store } = opened;
     try {
       const handler = createServeHandler({ ...common, store, ledger: opened.ledger, htpasswd: undefined, privateRepos: false, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
       logger.info({ root: store.location, appendOnly: opts.appendOnly }, 'serving restic REST over stdio (HTTP/2)');
-      await Promise.race([serveStdio(handler, { input: deps.stdin, output: deps.stdout }), deps.stopSignal]);
+      const session = serveStdio(handler, { input: deps.stdin, output: deps.stdout });
+      // A stop signal ends the session: serving on would use a store closed below.
+      await Promise.race([session.closed, deps.stopSignal]);
+      await session.close();
       logger.info('stdio session closed');
     } finally {
       await opened.states?.flush();
@@ -207,9 +241,14 @@ export async function runServe(args: string[], opts: ServeOptions, deps: ServeDe
   } catch (err) {
     throw new UserError((err as Error).message, undefined, { cause: err });
   }
+  if (opts.auth) {
+    const rules = checkUserRules(accessConfigOf({ users: config.serve.users, privateRepos: opts.privateRepos, appendOnly: opts.appendOnly }));
+    if (rules.errors.length > 0) throw new UserError(`${opts.config ?? 'config'}: ${rules.errors.join('; ')}`);
+    for (const w of rules.warnings) logger.warn(w);
+  }
   const htpasswd = await openHtpasswd(opts, logger, s3 !== undefined);
   const tls = await readTls(opts, s3 !== undefined);
-  const opened: OpenedStore = s3 === undefined ? openLocal(opts.path, []) : await openS3(s3, opts, logger);
+  const opened: OpenedStore = s3 === undefined ? openLocal(opts.path, [], modes) : await openS3(s3, opts, logger);
   const { store } = opened;
   const handler = createServeHandler({ ...common, store, ledger: opened.ledger, htpasswd, privateRepos: opts.privateRepos, accessLog: opts.log ? createAccessLog(opts.log) : undefined });
   const listening = await listenTcp(handler, opts.listen, tls).catch((err: unknown) => {
@@ -235,9 +274,9 @@ interface OpenedStore {
 }
 
 /** --path (and in stdio mode the repository below it); the ledger lives in --path/.rwm/ledger/. */
-function openLocal(path: string, segments: readonly string[]): OpenedStore {
+function openLocal(path: string, segments: readonly string[], modes: LocalModes): OpenedStore {
   const root = resolve(path);
-  return { store: new LocalStore(join(root, ...segments)), ledger: createLocalLedger(root, segments) };
+  return { store: new LocalStore(join(root, ...segments), modes), ledger: createLocalLedger(root, segments) };
 }
 
 async function openS3(settings: S3Settings, opts: ServeOptions, logger: Logger): Promise<OpenedStore> {
@@ -246,8 +285,9 @@ async function openS3(settings: S3Settings, opts: ServeOptions, logger: Logger):
   if (!Number.isFinite(delay) || delay < 0 || delay > 86_400) throw new UserError(`--state-delay must be a number of seconds from 0 to 86400, not "${opts.stateDelay}"`);
   let states: StateSaver | undefined;
   let store: S3Store;
+  const uploadBuffer = parseSizeFlag('--s3-upload-buffer', opts.s3UploadBuffer ?? '256MiB');
   try {
-    store = await S3Store.open(settings, opts.s3State === false ? {} : { onSnapshot: (root) => states?.snapshotStored(root) });
+    store = await S3Store.open(settings, { uploadBuffer, ...(opts.s3State === false ? {} : { onSnapshot: (root: string) => states?.snapshotStored(root) }) });
   } catch (err) {
     throw new UserError((err as Error).message, EXIT.FAILURE, { cause: err });
   }

@@ -11,6 +11,8 @@ import type { RequestHandler } from '../app.js';
 export interface TlsFiles {
   readonly cert: Buffer;
   readonly key: Buffer;
+  /** The oldest TLS version accepted (default TLSv1.2). */
+  readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
 
 export interface TcpLimits {
@@ -60,7 +62,7 @@ export async function listenTcp(handler: RequestHandler, listen: string, tls: Tl
   let server: HttpServer | Http2SecureServer;
   if (tls) {
     const secure = createSecureServer(
-      { cert: tls.cert, key: tls.key, allowHTTP1: true, minVersion: 'TLSv1.2', handshakeTimeout: l.headersTimeoutMs, settings: { maxConcurrentStreams: l.maxConcurrentStreams } },
+      { cert: tls.cert, key: tls.key, allowHTTP1: true, minVersion: tls.minVersion ?? 'TLSv1.2', handshakeTimeout: l.headersTimeoutMs, settings: { maxConcurrentStreams: l.maxConcurrentStreams } },
       handler,
     );
     // The HTTP/1.1 fallback of an HTTP/2 server reads these from the server object, not from options.
