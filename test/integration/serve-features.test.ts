@@ -221,6 +221,17 @@ describe('serve features', () => {
     assert.ok(Array.isArray(written.nodes) && written.nodes.length > 0 && typeof written.startTime === 'number');
   });
 
+  test('a user whose root lies inside another user\'s namespace is warned about at start-up', async () => {
+    const data = join(dir, 'nested-users');
+    await mkdir(data, { recursive: true });
+    await writeHtpasswd(join(data, '.htpasswd'), { alice: 'a', bob: 'b' });
+    const cfg = join(dir, 'nested.yaml');
+    await writeFile(cfg, 'serve:\n  users:\n    alice:\n      root: bob/alice\n    bob: {}\n');
+    const server = await startServer(data, ['--private-repos', '--config', cfg]);
+    await server.stop();
+    assert.ok(server.logs.some((l) => l.level === 40 && /user "alice": \/bob\/alice in the store lies inside user "bob"'s \/bob/.test(String(l.msg))), JSON.stringify(server.logs).slice(0, 600));
+  });
+
   test('SIGINT exits 130 (interrupted), SIGTERM 0', async () => {
     for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 0]] as const) {
       const server = await startServer(join(dir, 'signals'), ['--no-auth']);
