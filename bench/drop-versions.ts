@@ -71,6 +71,7 @@ interface Run {
   readonly peer: Measured;
 }
 
+/** `keep`: leave the buckets (--keep, or an RGW of our own, which goes with them). */
 async function runCount(ctx: Ctx, n: number, keep: boolean, peerFirst: boolean): Promise<Run> {
   const tag = randomBytes(4).toString('hex');
   const [a, b] = [`rwm-bench-drop-${n}-rwm-${tag}`, `rwm-bench-drop-${n}-peer-${tag}`];
@@ -149,7 +150,7 @@ async function main(): Promise<void> {
   if (own) await warmUp(ctx);
   const loadBefore = loadavg();
   const runs: Run[] = [];
-  for (const [i, n] of counts.entries()) runs.push(await runCount(ctx, n, values.keep, i % 2 === 1));
+  for (const [i, n] of counts.entries()) runs.push(await runCount(ctx, n, values.keep || own, i % 2 === 1));
   const loadAfter = loadavg();
   const table = renderTable(
     ['versions', 'command', 'wall s', 'CPU s', 'peak RSS MiB', 'radosgw s', 'osd s', 'total CPU s', 'wall / peer', 'CPU / peer', 'total CPU / peer'],
