@@ -48,6 +48,9 @@ describe('rwm serve --s3 on the command line', () => {
     assert.equal(wrongKey.status, 1);
     assert.match(String(wrongKey.stderr), /denied/);
     assert.doesNotMatch(String(wrongKey.stderr), /not-the-secret/, 'secrets never reach the output');
+    const noKeys = run(['--s3', bucket, '--no-auth', '--s3-endpoint', env.endpoint], { HOME: dir });
+    assert.equal(noKeys.status, 1);
+    assert.match(String(noKeys.stderr), /no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/, 'names the variables');
   });
 
   test('bucket, prefix, endpoint and keys from the config file; files land under the prefix', async () => {

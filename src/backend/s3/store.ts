@@ -36,7 +36,9 @@ export class S3Store implements Store {
       clients.destroy();
       const status = s3Status(err);
       const why =
-        status === 404
+        s3Name(err) === 'CredentialsProviderError'
+          ? 'no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or accessKeyId and secretAccessKey under serve.s3 in the config file'
+          : status === 404
           ? `bucket "${settings.bucket}" does not exist (create it with the admin account)`
           : status === 403 || status === 401
             ? `access to bucket "${settings.bucket}" denied: check the credentials`
