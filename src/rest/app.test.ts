@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import pino from 'pino';
-import { MemoryStore } from '../backend/memory.js';
+import { MemoryBackend, MemoryStore } from '../backend/memory.js';
+import type { FileInfo, Store } from '../backend/backend.js';
+import { BackendError } from '../backend/errors.js';
+import { delegate } from '../backend/wrap/delegate.js';
 import { Htpasswd, type HtpasswdOptions } from '../auth/htpasswd.js';
 import type { UserRule } from '../auth/access.js';
 import { Quota } from '../backend/wrap/quota.js';
@@ -437,6 +440,61 @@ describe('deleteLocks: own', () => {
     } finally {
       await app.close();
       await htpasswd.remove();
+    }
+  });
+});
+
+describe('lists', () => {
+  /** A store whose every repository lists `n` data files, failing after `failAfter` of them. */
+  const listingStore = (n: number, failAfter = Infinity): Store => ({
+    capabilities: { atomicCreate: true, verifiesSha256: true },
+    location: 'listing',
+    repo: () => ({
+      ...delegate(new MemoryBackend()),
+      async *list(): AsyncIterable<FileInfo> {
+        for (let i = 0; i < n; i++) {
+          if (i === failAfter) throw new BackendError('UNAVAILABLE', 'disk went away');
+          yield { name: i.toString(16).padStart(64, '0'), size: i };
+        }
+      },
+    }),
+    usage: async () => 0,
+    close: async () => undefined,
+  });
+
+  test('200k-file lists are streamed whole, v1 and v2, over HTTP/1.1 and HTTP/2', { timeout: 60_000 }, async () => {
+    const app = await startApp({ store: listingStore(200_000) });
+    try {
+      for (const send of [(m: string, p: string, o?: Parameters<Harness['http2']>[2]) => app.http1(m, p, o), (m: string, p: string, o?: Parameters<Harness['http2']>[2]) => app.http2(m, p, o)]) {
+        const v1 = await send('GET', '/r/data/', { timeoutMs: 30_000 });
+        assert.equal(v1.status, 200);
+        const names = JSON.parse(v1.body.toString()) as string[];
+        assert.equal(names.length, 200_000);
+        assert.equal(names[199_999], (199_999).toString(16).padStart(64, '0'));
+        const v2 = await send('GET', '/r/data/', { headers: { accept: 'application/vnd.x.restic.rest.v2' }, timeoutMs: 30_000 });
+        const files = JSON.parse(v2.body.toString()) as { name: string; size: number }[];
+        assert.equal(v2.headers['content-type'], 'application/vnd.x.restic.rest.v2');
+        assert.deepEqual(files[12345], { name: (12345).toString(16).padStart(64, '0'), size: 12345 });
+        assert.equal(files.length, 200_000);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('a list that fails at once is a 5xx; one that fails part-way is cut off, never a short list that parses', { timeout: 60_000 }, async () => {
+    const early = await startApp({ store: listingStore(10, 0) });
+    try {
+      assert.equal((await early.http1('GET', '/r/data/')).status, 503, 'storage unavailable: restic retries');
+    } finally {
+      await early.close();
+    }
+    const late = await startApp({ store: listingStore(100_000, 50_000) });
+    try {
+      const r = await late.http1('GET', '/r/index/').then((x) => x, () => undefined);
+      if (r !== undefined) assert.throws(() => JSON.parse(r.body.toString()), 'a cut-off list must not parse');
+    } finally {
+      await late.close();
     }
   });
 });
