@@ -49,7 +49,7 @@ const command = (): ListObjectVersionsCommand => new ListObjectVersionsCommand({
 
 /** The fields rwm reads, as plain data, so the SDK's output and ours compare with deepEqual. */
 function fields(p: ListVersionsPage): unknown {
-  const owner = (o: { ID?: string } | undefined): string => o?.ID ?? '';
+  const owner = (o: { ID?: string | undefined } | undefined): string => o?.ID ?? '';
   return {
     versions: (p.Versions ?? []).map((v) => [v.Key, v.VersionId, v.IsLatest === true, v.Size, v.ETag, v.LastModified?.getTime(), owner(v.Owner)]),
     markers: (p.DeleteMarkers ?? []).map((m) => [m.Key, m.VersionId, m.IsLatest === true, m.LastModified?.getTime(), owner(m.Owner)]),
