@@ -113,7 +113,6 @@ describe('pageItems', () => {
     // The latest version completed last but has the older LastModified (a slow upload, or two
     // writes within one clock tick): it is still the one S3 serves, so it comes first.
     const items = pageItems({
-      $metadata: {},
       Versions: [
         { Key: 'k', VersionId: 'top', IsLatest: true, LastModified: new Date(1000), Size: 1, ETag: '"a"' },
         { Key: 'k', VersionId: 'older', IsLatest: false, LastModified: new Date(2000), Size: 1, ETag: '"b"' },
@@ -125,7 +124,6 @@ describe('pageItems', () => {
 
   test('interleaves delete markers by time, the latest first, and places directories where they sort', () => {
     const items = pageItems({
-      $metadata: {},
       Versions: [
         { Key: 'a', VersionId: 'a2', IsLatest: false, LastModified: new Date(20), Size: 1, ETag: '"A2"' },
         { Key: 'a', VersionId: 'a1', IsLatest: false, LastModified: new Date(10), Size: 1, ETag: '"A1"' },

@@ -3,9 +3,10 @@
 // parallel, and yields one record per version in key order, newest first within a key. Each listing
 // runs at most a page ahead of its reader and only a window of directories is started at once, so
 // memory stays flat however many objects the bucket holds.
-import { ListObjectVersionsCommand, type ListObjectVersionsCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { prefetched, Semaphore } from '../util/prefetch.js';
 import { compareWithinKey, type ListVersionsOptions, type VersionRecord } from './bucket.js';
+import { decodeListVersionsFast, type ListVersionsPage } from './list-versions-xml.js';
 import { compareKeys } from './names.js';
 
 export const DEFAULT_LIST_CONCURRENCY = 16;
@@ -45,7 +46,7 @@ function mergeKinds(versions: VersionRecord[], markers: VersionRecord[]): Versio
 }
 
 /** One page's versions, markers and sub-directories as one sorted sequence. */
-export function pageItems(page: ListObjectVersionsCommandOutput): Item[] {
+export function pageItems(page: ListVersionsPage): Item[] {
   const versions: VersionRecord[] = [];
   const markers: VersionRecord[] = [];
   for (const v of page.Versions ?? []) {
@@ -105,19 +106,19 @@ function unitsOf(dir: string, items: readonly Item[], carried: { group: string; 
 export function listS3Versions(client: S3Client, bucket: string, prefix: string, opts: ListVersionsOptions = {}): AsyncIterable<VersionRecord> {
   const concurrency = Math.max(1, opts.concurrency ?? DEFAULT_LIST_CONCURRENCY);
   const requests = new Semaphore(concurrency);
-  const send = (KeyMarker: string | undefined, VersionIdMarker: string | undefined, dir: string, delimit: boolean): Promise<ListObjectVersionsCommandOutput> =>
-    requests.run(() =>
-      client.send(
-        new ListObjectVersionsCommand({
-          Bucket: bucket,
-          Prefix: dir,
-          ...(delimit ? { Delimiter: '/' } : {}),
-          ...(KeyMarker !== undefined ? { KeyMarker } : {}),
-          ...(VersionIdMarker !== undefined ? { VersionIdMarker } : {}),
-        }),
-        opts.signal ? { abortSignal: opts.signal } : {},
-      ),
-    );
+  const send = (KeyMarker: string | undefined, VersionIdMarker: string | undefined, dir: string, delimit: boolean): Promise<ListVersionsPage> =>
+    requests.run(async () => {
+      const cmd = new ListObjectVersionsCommand({
+        Bucket: bucket,
+        Prefix: dir,
+        ...(delimit ? { Delimiter: '/' } : {}),
+        ...(KeyMarker !== undefined ? { KeyMarker } : {}),
+        ...(VersionIdMarker !== undefined ? { VersionIdMarker } : {}),
+      });
+      const decoded = decodeListVersionsFast(cmd);
+      const out = await client.send(cmd, opts.signal ? { abortSignal: opts.signal } : {});
+      return decoded() ?? out;
+    });
 
   async function* pages(dir: string, delimit: boolean): AsyncGenerator<Item[]> {
     let km: string | undefined;
