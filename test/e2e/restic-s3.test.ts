@@ -45,9 +45,17 @@ async function snapshots(repoArgs: string[], envVars: NodeJS.ProcessEnv): Promis
   return snapshotIds((await resticOk([...repoArgs, 'snapshots', '--json'], envVars)).stdout);
 }
 
-/** Every key below repoKey is one of restic's own S3 layout; returns the live (latest, not deleted) ones. */
-function assertResticLayout(versions: readonly VersionEntry[], repoKey: string): VersionEntry[] {
+/**
+ * Every key below repoKey is one of restic's own S3 layout, or rwm serve's arrival record of a snapshot
+ * it stored (one per snapshot, under .rwm/ledger/); returns the live (latest, not deleted) restic ones.
+ */
+function assertResticLayout(all: readonly VersionEntry[], repoKey: string, throughRwm = true): VersionEntry[] {
+  const ledger = new RegExp(`^${repoKey}/\\.rwm/ledger/\\d{8}T\\d{6}Z-([0-9a-f]{64})-[0-9a-f]{8}\\.json$`);
+  const recorded = new Set(all.map((v) => ledger.exec(v.key)?.[1]).filter((id) => id !== undefined));
+  const versions = all.filter((v) => !ledger.test(v.key));
   const live = versions.filter((v) => v.isLatest && !v.deleteMarker);
+  const snapshots = live.filter((v) => v.key.startsWith(`${repoKey}/snapshots/`)).map((v) => v.key.slice(repoKey.length + 11));
+  assert.deepEqual([...recorded].sort(), throughRwm ? snapshots.sort() : [], throughRwm ? 'one arrival record for each snapshot rwm serve stored' : 'restic direct leaves no arrival record');
   const re = new RegExp(`^${repoKey}/(config|(keys|snapshots|index|locks)/[0-9a-f]{64}|data/([0-9a-f]{2})/([0-9a-f]{64}))$`);
   for (const v of versions) {
     const m = re.exec(v.key);
@@ -176,7 +184,7 @@ describe('rwm serve --s3 serves a repository restic wrote directly to the bucket
     const ids = await snapshots(direct, admin);
     assert.equal(ids.length, 1);
     firstId = ids[0]!;
-    assertResticLayout(await listVersions(env, bucket), repoKey);
+    assertResticLayout(await listVersions(env, bucket), repoKey, false);
   });
 
   test('through rwm: snapshots, restore byte-identical, check', async () => {
