@@ -19,7 +19,7 @@ import { Htpasswd, type HtpasswdOptions } from '../auth/htpasswd.js';
 import type { UserRule } from '../auth/access.js';
 import { Quota } from '../backend/wrap/quota.js';
 import { createApp, type AppOptions } from './app.js';
-import { createRestMetrics, statusLabel } from './metrics.js';
+import { createRestMetrics, MAX_BLOB_SERIES, statusLabel } from './metrics.js';
 
 interface Reply {
   readonly status: number;
@@ -170,6 +170,33 @@ describe('metrics', () => {
       assert.equal(statusLabel(507), '507');
       const text = await app.metrics.registry.metrics();
       assert.ok(!text.includes(long), 'a client-chosen method appears in /metrics');
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('rest-server\'s metrics: blobs and bytes read, written and deleted by user, repository and type; repository labels are capped', async () => {
+    const app = await startApp({ access: { privateRepos: false, appendOnly: false, users: new Map() } });
+    try {
+      const data = randomBytes(3000);
+      const lock = randomBytes(100);
+      assert.equal((await app.http1('POST', `/a/b/data/${sha(data)}`, { body: data })).status, 200);
+      assert.equal((await app.http1('POST', `/a/b/locks/${sha(lock)}`, { body: lock })).status, 200);
+      assert.equal((await app.http1('GET', `/a/b/data/${sha(data)}`, { headers: { range: 'bytes=0-99' } })).status, 206);
+      assert.equal((await app.http1('DELETE', `/a/b/locks/${sha(lock)}`)).status, 200);
+      await new Promise((r) => setTimeout(r, 20));
+      const text = await app.metrics.registry.metrics();
+      for (const line of [
+        'rest_server_blob_write_total{user="",repo="a/b",type="data"} 1',
+        'rest_server_blob_write_bytes_total{user="",repo="a/b",type="data"} 3000',
+        'rest_server_blob_read_total{user="",repo="a/b",type="data"} 1',
+        'rest_server_blob_read_bytes_total{user="",repo="a/b",type="data"} 100',
+        'rest_server_blob_delete_total{user="",repo="a/b",type="locks"} 1',
+        'rest_server_blob_delete_bytes_total{user="",repo="a/b",type="locks"} 100',
+      ]) assert.ok(text.includes(line), `missing: ${line}`);
+      for (let i = 0; i < MAX_BLOB_SERIES + 5; i++) app.metrics.blob('read', { user: 'u', repo: `r${i}`, type: 'data' }, 1);
+      const repos = new Set((await app.metrics.registry.getSingleMetric('rest_server_blob_read_total')?.get())?.values.map((v) => String(v.labels.repo)));
+      assert.ok(repos.has('other') && repos.size <= MAX_BLOB_SERIES + 1, `${repos.size} repository labels`);
     } finally {
       await app.close();
     }

@@ -161,6 +161,7 @@ export function createApp(opts: AppOptions): RequestHandler {
       req, res, method, route, query, signal, typeLabel, metrics,
       backend: backendFor(decision.storeRepo, auth.user, who, decision.appendOnly, decision.quotaRoots),
       maxUploadSize: opts.maxUploadSize,
+      blob: (op, bytes) => metrics.blob(op, { user: who.user ?? '', repo: route.repo.join('/'), type: typeLabel }, bytes),
     };
     try {
       await handler(ctx);

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants as http2constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { Backend } from '../backend/backend.js';
 import type { Route } from './route.js';
-import type { RestMetrics } from './metrics.js';
+import type { BlobOperation, RestMetrics } from './metrics.js';
 
 export type Req = IncomingMessage | Http2ServerRequest;
 export type Res = ServerResponse | Http2ServerResponse;
@@ -19,6 +19,8 @@ export interface RequestContext {
   readonly signal: AbortSignal;
   readonly typeLabel: string;
   readonly metrics: RestMetrics;
+  /** Counts a file read, written or deleted in rest-server's metrics (user, repository, type). */
+  readonly blob: (op: BlobOperation, bytes: number) => void;
   /** Largest single upload accepted, in bytes. */
   readonly maxUploadSize: number;
 }

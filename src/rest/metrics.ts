@@ -8,7 +8,14 @@ export interface RestMetrics {
   readonly bytesOut: Counter<'type'>;
   readonly refusals: Counter<'reason' | 'type'>;
   readonly duration: Histogram<'method' | 'type'>;
+  /** rest-server's own metrics (same names and labels), so existing dashboards keep working. */
+  blob(op: BlobOperation, who: { user: string; repo: string; type: string }, bytes: number): void;
 }
+
+export type BlobOperation = 'read' | 'write' | 'delete';
+
+/** Distinct user+repository label pairs kept for rest-server's metrics; later ones count as "other". */
+export const MAX_BLOB_SERIES = 1000;
 
 // Label values come only from these sets: over HTTP/2 any token is a method, and every distinct
 // label value is a new time series held in memory for good.
@@ -29,7 +36,25 @@ export function statusLabel(status: number): string {
 export function createRestMetrics(): RestMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'rwm_' });
+  const labels = ['user', 'repo', 'type'] as const;
+  const counter = (name: string, help: string): Counter<'user' | 'repo' | 'type'> => new Counter({ name, help, labelNames: labels, registers: [registry] });
+  const blobs = {
+    read: [counter('rest_server_blob_read_total', 'Total number of blobs read'), counter('rest_server_blob_read_bytes_total', 'Total number of bytes read from blobs')],
+    write: [counter('rest_server_blob_write_total', 'Total number of blobs written'), counter('rest_server_blob_write_bytes_total', 'Total number of bytes written to blobs')],
+    delete: [counter('rest_server_blob_delete_total', 'Total number of blobs deleted'), counter('rest_server_blob_delete_bytes_total', 'Total number of bytes of blobs deleted')],
+  } as const;
+  // rest-server labels by user and repository; a client may create repositories without end, and
+  // every label pair is a time series kept for good: past MAX_BLOB_SERIES pairs, they become "other".
+  const seen = new Set<string>();
   return {
+    blob(op, who, bytes) {
+      const pair = JSON.stringify([who.user, who.repo]);
+      if (!seen.has(pair) && seen.size < MAX_BLOB_SERIES) seen.add(pair);
+      const l = seen.has(pair) ? who : { user: 'other', repo: 'other', type: who.type };
+      const [count, total] = blobs[op];
+      count.inc(l);
+      total.inc(l, bytes);
+    },
     registry,
     requests: new Counter({ name: 'rwm_requests_total', help: 'HTTP requests by method, repository file type and status', labelNames: ['method', 'type', 'status'], registers: [registry] }),
     bytesIn: new Counter({ name: 'rwm_received_bytes_total', help: 'Bytes stored from uploads, by file type', labelNames: ['type'], registers: [registry] }),

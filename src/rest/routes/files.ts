@@ -44,6 +44,7 @@ export async function getFile(ctx: RequestContext): Promise<void> {
     await pipeline(stream, res as NodeJS.WritableStream);
   } finally {
     ctx.metrics.bytesOut.inc({ type: ctx.typeLabel }, sent);
+    ctx.blob('read', sent);
   }
 }
 
@@ -52,10 +53,15 @@ export async function postFile(ctx: RequestContext): Promise<void> {
   const body = requestBody(ctx.req, size === undefined ? ctx.maxUploadSize : undefined);
   const result = await ctx.backend.save(handleOf(ctx), body, size === undefined ? { signal: ctx.signal } : { size, signal: ctx.signal });
   if (result === 'created' && size !== undefined) ctx.metrics.bytesIn.inc({ type: ctx.typeLabel }, size);
+  if (result === 'created') ctx.blob('write', size ?? (await ctx.backend.stat(handleOf(ctx), { signal: ctx.signal })).size);
   sendOk(ctx.res);
 }
 
 export async function deleteFile(ctx: RequestContext): Promise<void> {
-  await ctx.backend.remove(handleOf(ctx), { signal: ctx.signal });
+  const h = handleOf(ctx);
+  // rest-server counts the bytes deleted; a stat that fails leaves the delete to answer for itself
+  const size = await ctx.backend.stat(h, { signal: ctx.signal }).then((i) => i.size, () => 0);
+  await ctx.backend.remove(h, { signal: ctx.signal });
+  ctx.blob('delete', size);
   sendOk(ctx.res);
 }
