@@ -1,7 +1,7 @@
 // `rwm ledger verify`: brings the trusted host's book up to date with what the repository holds
 // (restic snapshots, with the password), adding each new snapshot with its trusted arrival time and
 // size, and reports what the book finds (src/ledger/findings.ts).
-import { resticSnapshots, resticStats, type ResticCallOptions } from '../restic/commands.js';
+import { resticForgetIds, resticSnapshots, resticStats, type ResticCallOptions } from '../restic/commands.js';
 import type { ResticRepo } from '../restic/env.js';
 import type { Snapshot } from '../restic/schema/snapshots.js';
 import type { ArrivalSource } from './arrivals.js';
@@ -118,4 +118,18 @@ export async function recordRemoved(file: string, book: Book, ids: readonly stri
   };
   await saveBook(file, updated);
   return updated;
+}
+
+/**
+ * Removes snapshots as a trusted run: recorded in the book first (so they are never reported as
+ * vanished), then `restic forget ID...`; if restic fails, the book is put back as it was.
+ */
+export async function forgetAsTrusted(file: string, book: Book, restic: ResticRepo, ids: readonly string[], run: string, o: { prune: boolean; restic?: ResticCallOptions }): Promise<void> {
+  await recordRemoved(file, book, ids, run);
+  try {
+    await resticForgetIds(restic, ids, { prune: o.prune }, o.restic ?? {});
+  } catch (err) {
+    await saveBook(file, book).catch(() => undefined);
+    throw err;
+  }
 }

@@ -4,10 +4,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { MaintainJobConfig, MaintainStep } from '../config/schema.js';
 import { isResticError } from '../restic/errors.js';
-import { isCountOnlyPolicy, resticCheck, resticForget, resticForgetIds, resticUnlock, type ForgetPolicy } from '../restic/commands.js';
+import { isCountOnlyPolicy, resticCheck, resticForget, resticUnlock, type ForgetPolicy } from '../restic/commands.js';
 import { planForget } from '../ledger/forget.js';
-import { recordRemoved, type Verified } from '../ledger/verify.js';
-import { saveBook, type Book } from '../ledger/book.js';
+import { forgetAsTrusted, type Verified } from '../ledger/verify.js';
 import type { ResticRepo } from '../restic/env.js';
 import type { VersionedBuckets } from '../s3/bucket.js';
 import type { ScrubOutput } from '../scrub/run.js';
@@ -58,13 +57,9 @@ async function forgetByArrival(c: JobContext, keep: ForgetPolicy, groupBy: strin
     warnings.push(`--force-forget: removing despite the guard: ${plan.blocked.join('; ')}`);
   }
   if (plan.remove.length === 0 || c.dryRun) return { status: 'ok', details: { ...details, deleted: false }, warnings };
-  const before: Book = v.book;
-  // Recorded first: a snapshot this run removes must never be reported as vanished.
-  await recordRemoved(v.report.book, before, plan.remove, c.run);
   try {
-    await resticForgetIds(c.restic, plan.remove, { prune: true }, signal ? { signal } : {});
+    await forgetAsTrusted(v.report.book, v.book, c.restic, plan.remove, c.run, { prune: true, ...(signal ? { restic: { signal } } : {}) });
   } catch (err) {
-    await saveBook(v.report.book, before).catch(() => undefined);
     if (isResticError(err, 'INTERRUPTED') || isResticError(err, 'TIMEOUT')) await resticUnlock(c.restic).catch(() => undefined);
     throw err;
   }

@@ -8,8 +8,7 @@ import type { Command } from 'commander';
 import { FINDING_CODES, loadBook, saveBook, type FindingCode } from '../../ledger/book.js';
 import type { Finding } from '../../ledger/findings.js';
 import { bucketLedgerTarget, findingOptions, localLedgerTarget } from '../../ledger/target.js';
-import { recordRemoved, verifyLedger, type LedgerTarget } from '../../ledger/verify.js';
-import { resticForgetIds } from '../../restic/commands.js';
+import { forgetAsTrusted, verifyLedger, type LedgerTarget } from '../../ledger/verify.js';
 import type { ResticRepo } from '../../restic/env.js';
 import { isResticError } from '../../restic/errors.js';
 import { TimeError } from '../../state/time.js';
@@ -156,13 +155,7 @@ ${EXIT_HELP.replace('1 failure', '1 findings, or failure')}`)
           d.stdout.write(`would remove ${full.map((id) => id.slice(0, 8)).join(', ')}\n`);
           return;
         }
-        await recordRemoved(t.bookFile, v.book, full, `ledger forget ${new Date().toISOString()}`);
-        try {
-          await resticForgetIds(t.restic, full, { prune: opts.prune === true });
-        } catch (err) {
-          await saveBook(t.bookFile, v.book).catch(() => undefined);
-          throw err;
-        }
+        await forgetAsTrusted(t.bookFile, v.book, t.restic, full, `ledger forget ${new Date().toISOString()}`, { prune: opts.prune === true });
         d.stdout.write(`removed ${full.map((id) => id.slice(0, 8)).join(', ')}\n`);
       });
     });
