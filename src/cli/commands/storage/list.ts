@@ -1,5 +1,6 @@
 // `rwm storage list`: the buckets the keys' owner owns, each with its verdict and contents.
 import type { Command } from 'commander';
+import { s3Name } from '../../../backend/s3/errors.js';
 import { DEFAULT_MIN_LIFECYCLE_DAYS } from '../../../storage/check.js';
 import { describeBucket, ownedBuckets, type BucketDescription } from '../../../storage/describe.js';
 import { describeS3Error, StorageError } from '../../../storage/errors.js';
@@ -21,7 +22,12 @@ export function registerList(storage: Command, deps: () => StorageDeps): void {
         const minDays = s.config.storage?.minLifecycleDays ?? DEFAULT_MIN_LIFECYCLE_DAYS;
         const out: BucketDescription[] = [];
         for (let i = 0; i < buckets.length; i += PARALLEL) {
-          out.push(...(await Promise.all(buckets.slice(i, i + PARALLEL).map((b) => describeBucket(s.client, b.name, b.created, minDays)))));
+          // a bucket deleted after ListBuckets answered is no longer one the user owns: left out, not a crash
+          const described = await Promise.all(buckets.slice(i, i + PARALLEL).map((b) => describeBucket(s.client, b.name, b.created, minDays).catch((err: unknown) => {
+            if (s3Name(err) === 'NoSuchBucket') return undefined;
+            throw err;
+          })));
+          for (const b of described) if (b !== undefined) out.push(b);
         }
         return out;
       });
